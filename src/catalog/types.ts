@@ -1,0 +1,83 @@
+/**
+ * The catalog is an index of what the backend holds (DESIGN §3: the backend holds the
+ * bytes; `reindex` can rebuild this from it), plus the upload tokens. One implementation
+ * over Kysely serves SQLite (default, a file in the bucket folder) and PostgreSQL.
+ */
+
+export interface CatalogObject {
+  /** Random, unguessable, stable for the life of the key. */
+  id: string;
+  key: string;
+  segment: string;
+  size: number;
+  contentType: string;
+  etag: string;
+  sha256: string | null;
+  /** `sub` of the user who uploaded it; null for service uploads and reindexed objects. */
+  owner: string | null;
+  /** Which backend holds the bytes: `primary` or `fallback`. */
+  location: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewCatalogObject = Omit<CatalogObject, 'id' | 'createdAt' | 'updatedAt'>;
+
+export interface UploadToken {
+  /** The secret the client presents; stored only as its SHA-256. */
+  token: string;
+  key: string;
+  contentType: string;
+  maxBytes: number;
+  owner: string | null;
+  expiresAt: Date;
+}
+
+export interface CatalogListOptions {
+  segment?: string;
+  /** Full-key prefix. */
+  prefix?: string;
+  owner?: string;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface CatalogPage {
+  items: CatalogObject[];
+  cursor?: string;
+}
+
+export interface SegmentStats {
+  count: number;
+  bytes: number;
+}
+
+export interface CatalogStats {
+  segments: Record<string, SegmentStats>;
+  total: SegmentStats;
+}
+
+export interface Catalog {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Inserts or, for an existing key, updates in place keeping its id. */
+  upsertObject(obj: NewCatalogObject): Promise<CatalogObject>;
+  getById(id: string): Promise<CatalogObject | undefined>;
+  getByKey(key: string): Promise<CatalogObject | undefined>;
+  /** True when a row was removed. */
+  deleteByKey(key: string): Promise<boolean>;
+  /** Sorted by key; stable across pages. */
+  list(opts: CatalogListOptions): Promise<CatalogPage>;
+  stats(filter?: { owner?: string; segments?: readonly string[] }): Promise<CatalogStats>;
+  createUploadToken(token: UploadToken): Promise<void>;
+  /**
+   * Atomically marks the token used and returns it; undefined when unknown, already used
+   * or expired. Exactly one of two racing callers (even across processes) gets it.
+   */
+  consumeUploadToken(token: string, now?: Date): Promise<UploadToken | undefined>;
+  /** Removes every object row (used by reindex before refilling). */
+  clearObjects(): Promise<void>;
+  /** Health round trip. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
