@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { JwtAuthority } from '../auth/jwt.js';
+import { Policy } from '../auth/policy.js';
+import { type Principal, SERVICE } from '../auth/principal.js';
+import { loadOrCreateSecret } from '../auth/secret.js';
+import { openCatalog } from '../catalog/index.js';
+import type { Catalog, CatalogStats } from '../catalog/types.js';
+import { type Config, loadConfig } from '../config/index.js';
+import type { Backend } from '../core/backend.js';
+import { KeyRules } from '../core/keys.js';
+import type { ByteRange, GetResult, PresignedRequest } from '../core/types.js';
+import { metricsLayer, registerBackendMetrics } from '../layers/metrics.js';
+import { PerformanceRecorder } from '../layers/performance.js';
+import { createBackend } from './backend-factory.js';
+import type { ServiceContext, StoredObject } from './context.js';
+import { type UploadOptions, deleteObject, findReadable, listObjects, openObject, toReadable, uploadStream } from './objects.js';
+import { healthOf, redactedConfig, visibleStats } from './status.js';
+import { type GrantRequest, type UploadGrant, completeDirectUpload, createUploadGrant, uploadWithToken } from './uploads.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The facade that HTTP, CLI and library users all call. Keeps the guide's five operations
+ * (camelCased) and adds streaming variants; every call is checked against the policy for
+ * its principal (library callers act as the service unless they say otherwise).
+ */
+export class Storage {
+  readonly metrics = new Registry();
+  readonly performance = new PerformanceRecorder();
+  readonly ctx: ServiceContext;
+
+  constructor(
+    readonly config: Config,
+    rawBackend: Backend,
+    readonly catalog: Catalog,
+    readonly jwt: JwtAuthority,
+    readonly keys: KeyRules,
+  ) {
+    collectDefaultMetrics({ register: this.metrics, prefix: 'bucketgate_' });
+    const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(rawBackend);
+    this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments) };
+  }
+
+  get backend(): Backend {
+    return this.ctx.backend;
+  }
+
+  get policy(): Policy {
+    return this.ctx.policy;
+  }
+
+  // --- the guide's operations ---------------------------------------------------------
+
+  uploadContent(data: Buffer | Uint8Array | string | Readable, segment: string, filename: string, opts: UploadOptions = {}): Promise<StoredObject> {
+    const { body, length } = toReadable(data);
+    return uploadStream(this.ctx, segment, filename, body, { contentLength: length, ...opts });
+  }
+
+  async downloadContent(segment: string, filename: string, opts: { principal?: Principal } = {}): Promise<Buffer> {
+    const { body } = await this.downloadStream(segment, filename, opts);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  async listFiles(segment: string, opts: { maxKeys?: number; prefix?: string; cursor?: string; principal?: Principal } = {}): Promise<{ items: StoredObject[]; cursor?: string }> {
+    return listObjects(this.ctx, segment, { limit: opts.maxKeys ?? 100, prefix: opts.prefix, cursor: opts.cursor, principal: opts.principal });
+  }
+
+  async deleteContent(segment: string, filename: string, opts: { principal?: Principal } = {}): Promise<void> {
+    await deleteObject(this.ctx, this.keys.join(segment, filename), opts.principal ?? SERVICE);
+  }
+
+  /** A presigned upload: straight to the backend where it can, else the service's token URL. */
+  async generatePresignedUploadUrl(filename: string, contentType: string, opts: Partial<GrantRequest> = {}): Promise<UploadGrant & { request: PresignedRequest }> {
+    const grant = await this.createUploadGrant({ segment: 'uploads', filename, contentType, principal: SERVICE, ...opts });
+    const viaService: PresignedRequest = { method: 'PUT', url: grant.uploadUrl, headers: { 'content-type': grant.contentType }, expiresAt: new Date(grant.expiresAt) };
+    return { ...grant, request: grant.direct ?? viaService };
+  }
+
+  // --- streaming and id-based variants ------------------------------------------------
+
+  uploadStream(segment: string, filename: string, body: Readable, opts: UploadOptions = {}): Promise<StoredObject> {
+    return uploadStream(this.ctx, segment, filename, body, opts);
+  }
+
+  async downloadStream(segment: string, filename: string, opts: { range?: ByteRange; principal?: Principal } = {}): Promise<GetResult> {
+    const parsed = this.keys.join(segment, filename);
+    this.policy.assert(opts.principal ?? SERVICE, 'read', parsed);
+    return openObject(this.ctx, parsed.key, opts.range);
+  }
+
+  findById(id: string, principal: Principal = SERVICE) {
+    return findReadable(this.ctx, id, principal);
+  }
+
+  openObject(key: string, range?: ByteRange): Promise<GetResult> {
+    return openObject(this.ctx, key, range);
+  }
+
+  async deleteById(id: string, principal: Principal = SERVICE): Promise<void> {
+    const { parsed } = await findReadable(this.ctx, id, principal);
+    await deleteObject(this.ctx, parsed, principal);
+  }
+
+  createUploadGrant(req: GrantRequest): Promise<UploadGrant> {
+    return createUploadGrant(this.ctx, req);
+  }
+
+  uploadWithToken(token: string, body: Readable, opts: { contentType?: string; contentLength?: number; signal?: AbortSignal }): Promise<StoredObject> {
+    return uploadWithToken(this.ctx, token, body, opts);
+  }
+
+  completeDirectUpload(token: string, expected?: { size?: number }): Promise<StoredObject> {
+    return completeDirectUpload(this.ctx, token, expected);
+  }
+
+  stats(principal: Principal = SERVICE): Promise<CatalogStats> {
+    return visibleStats(this.ctx, principal);
+  }
+
+  async status() {
+    const [health, catalog] = await Promise.all([
+      healthOf(this.ctx),
+      this.catalog.ping().then(
+        () => ({ ok: true }),
+        () => ({ ok: false }),
+      ),
+    ]);
+    return {
+      version: VERSION,
+      backend: { kind: this.config.backend, implementation: this.backend.kind, capabilities: this.backend.capabilities, health },
+      catalog: { dialect: this.catalog.dialect, ...catalog },
+      fallback: { enabled: false, state: 'not configured' },
+      config: redactedConfig(this.ctx),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close();
+    await this.catalog.close();
+  }
+}
+
+export interface CreateStorageOptions {
+  config?: Config;
+  /** Use this backend instead of building one from the configuration. */
+  backend?: Backend;
+}
+
+/** Builds the service from configuration: backend, catalog, signing secret. */
+export async function createStorage(opts: CreateStorageOptions = {}): Promise<Storage & { secretCreated: boolean }> {
+  const config = opts.config ?? loadConfig();
+  const keys = new KeyRules(config.segments.map((s) => s.name));
+  const backend = opts.backend ?? (await createBackend(config, keys));
+  const catalog = await openCatalog(config.databaseUrl);
+  const secret = config.jwtSecret
+    ? { secret: config.jwtSecret, created: false }
+    : await loadOrCreateSecret(join(config.bucketPath, '.bucketgate', 'jwt-secret'));
+  const storage = new Storage(config, backend, catalog, new JwtAuthority(secret.secret), keys);
+  return Object.assign(storage, { secretCreated: secret.created });
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../auth/principal.js';
+import { StorageError } from '../core/errors.js';
+import type { PresignedRequest } from '../core/types.js';
+import { normalizeContentType } from './content-type.js';
+import { type ServiceContext, type StoredObject, toStored } from './context.js';
+import { planUpload, storeBody } from './objects.js';
+
+/**
+ * Upload grants: a single-use token bound to a key, a content type and a maximum size,
+ * kept (hashed) in the catalog so it is single-use across every instance. The same grant
+ * either carries the bytes through the service (`/cdn/upload/{token}`) or, where the
+ * backend can take them directly, completes a presigned upload after checking it.
+ */
+export interface UploadGrant {
+  token: string;
+  key: string;
+  segment: string;
+  filename: string;
+  contentType: string;
+  maxBytes: number;
+  expiresAt: string;
+  uploadUrl: string;
+  /** A presigned PUT straight to the backend, where it can take the bytes directly. */
+  direct?: PresignedRequest;
+  /** A browser form upload with size and type conditions (S3 POST policy). */
+  directPost?: PresignedRequest;
+}
+
+export interface GrantRequest {
+  segment: string;
+  filename: string;
+  contentType: string;
+  /** Declared size; the grant's limit becomes this (never above the segment's). */
+  size?: number;
+  principal: Principal;
+  direct?: boolean;
+}
+
+export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest): Promise<UploadGrant> {
+  if (req.size !== undefined && (!Number.isSafeInteger(req.size) || req.size < 0)) {
+    throw new StorageError('InvalidArgument', 'size must be a whole number of bytes');
+  }
+  const plan = planUpload(ctx, req.segment, req.filename, { contentType: req.contentType, principal: req.principal, contentLength: req.size });
+  const maxBytes = req.size ?? plan.maxBytes;
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + ctx.config.uploadTokenTtlSeconds * 1000);
+  await ctx.catalog.createUploadToken({ token, key: plan.parsed.key, contentType: plan.contentType, maxBytes, owner: plan.principal.sub ?? null, expiresAt });
+  const grant: UploadGrant = {
+    token,
+    key: plan.parsed.key,
+    segment: plan.segment.name,
+    filename: plan.parsed.path,
+    contentType: plan.contentType,
+    maxBytes,
+    expiresAt: expiresAt.toISOString(),
+    uploadUrl: `${ctx.config.publicUrl}/cdn/upload/${token}`,
+  };
+  if (req.direct !== false && ctx.backend.capabilities.presign) {
+    const expiresIn = ctx.config.uploadTokenTtlSeconds;
+    grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes });
+    if (ctx.backend.capabilities.presignPost) {
+      grant.directPost = await ctx.backend.presign(plan.parsed.key, { method: 'POST', expiresIn, contentType: plan.contentType, maxBytes });
+    }
+  }
+  return grant;
+}
+
+async function consume(ctx: ServiceContext, token: unknown) {
+  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{20,100}$/.test(token)) throw new StorageError('InvalidToken', 'upload token is malformed');
+  const grant = await ctx.catalog.consumeUploadToken(token);
+  if (!grant) throw new StorageError('InvalidToken', 'upload token is unknown, used or expired');
+  return grant;
+}
+
+/** Consumes the token and streams the body into its key. */
+export async function uploadWithToken(
+  ctx: ServiceContext,
+  token: string,
+  body: Readable,
+  opts: { contentType?: string; contentLength?: number; signal?: AbortSignal },
+): Promise<StoredObject> {
+  const grant = await consume(ctx, token);
+  if (opts.contentType !== undefined && opts.contentType !== 'application/octet-stream' && normalizeContentType(opts.contentType) !== grant.contentType) {
+    throw new StorageError('UnsupportedType', `this upload was granted for ${grant.contentType}, not ${opts.contentType}`);
+  }
+  if (opts.contentLength !== undefined && opts.contentLength > grant.maxBytes) {
+    throw new StorageError('TooLarge', `${opts.contentLength} bytes is over this upload's limit of ${grant.maxBytes}`, { details: { limit: grant.maxBytes } });
+  }
+  const parsed = ctx.keys.parse(grant.key);
+  return storeBody(ctx, parsed, body, { contentType: grant.contentType, maxBytes: grant.maxBytes, contentLength: opts.contentLength, owner: grant.owner, signal: opts.signal });
+}
+
+/** After a direct (presigned) upload: checks the object is there within its limits, then records it. */
+export async function completeDirectUpload(ctx: ServiceContext, token: string, expected?: { size?: number }): Promise<StoredObject> {
+  const grant = await consume(ctx, token);
+  const parsed = ctx.keys.parse(grant.key);
+  const info = await ctx.backend.head(grant.key).catch((err) => {
+    if (err instanceof StorageError && err.code === 'NotFound') throw new StorageError('PreconditionFailed', 'nothing was uploaded for this grant');
+    throw err;
+  });
+  const wrongSize = expected?.size !== undefined && info.size !== expected.size;
+  if (info.size > grant.maxBytes || wrongSize) {
+    await ctx.backend.delete(grant.key);
+    throw info.size > grant.maxBytes
+      ? new StorageError('TooLarge', `uploaded ${info.size} bytes, over the grant's ${grant.maxBytes}`)
+      : new StorageError('PreconditionFailed', `uploaded ${info.size} bytes, not the ${expected?.size} declared`);
+  }
+  const row = await ctx.catalog.upsertObject({
+    key: grant.key,
+    segment: parsed.segment,
+    size: info.size,
+    contentType: info.contentType,
+    etag: info.etag,
+    sha256: info.sha256 ?? null,
+    owner: grant.owner,
+    location: 'primary',
+  });
+  return toStored(ctx, row);
+}
