@@ -1,0 +1,77 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+import { ANONYMOUS } from '../auth/principal.js';
+import { StorageError } from '../core/errors.js';
+import { VERSION, type Storage } from '../service/storage.js';
+import { principalOf } from './auth.js';
+import { errorBody, sendError } from './errors.js';
+import { bucketRoutes } from './routes/bucket.js';
+import { cdnReadRoutes } from './routes/cdn-read.js';
+import { cdnUploadRoutes } from './routes/cdn-upload.js';
+import { observabilityRoutes } from './routes/observability.js';
+import { storageRoutes } from './routes/storage.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+export interface ServerOptions {
+  /** A client idle this long (headers or body) is cut off. */
+  idleTimeoutMs?: number;
+  logger?: boolean;
+}
+
+export async function buildServer(storage: Storage, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const idle = opts.idleTimeoutMs ?? Number(storage.config.env.BHIV_IDLE_TIMEOUT_MS ?? 30_000);
+  const app = Fastify({
+    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    connectionTimeout: idle,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 0,
+    bodyLimit: 1024 * 1024,
+    maxParamLength: 256,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  });
+  app.server.headersTimeout = Math.min(idle, 60_000);
+
+  // Malformed HTTP (e.g. Content-Length with Transfer-Encoding) never reaches a route.
+  app.server.removeAllListeners('clientError');
+  app.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify(errorBody(new StorageError('InvalidArgument', code === 408 ? 'request timed out' : 'malformed HTTP request')));
+    socket.end(`HTTP/1.1 ${code} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    request.principal = ANONYMOUS;
+    request.principal = await principalOf(request, storage.jwt);
+  });
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new StorageError('NotFound', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'bucketgate', version: VERSION, description: 'One storage API over local disk, Supabase Storage, AWS S3 and MinIO.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }, {}],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await cdnUploadRoutes(app, storage);
+  await cdnReadRoutes(app, storage);
+  await bucketRoutes(app, storage);
+  await storageRoutes(app, storage);
+  await observabilityRoutes(app, storage);
+  return app;
+}

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import busboy from 'busboy';
+import { StorageError } from '../core/errors.js';
+
+export interface UploadBody {
+  body: Readable;
+  contentType?: string;
+  contentLength?: number;
+  filename?: string;
+}
+
+/**
+ * Detaches the request body into a stream the backend may destroy on failure without
+ * tearing down the socket, so a 413 or 415 still reaches the client. A client that goes
+ * away mid-body fails the stream, so nothing partial is stored.
+ */
+function detach(req: IncomingMessage, into: PassThrough): PassThrough {
+  const cut = (reason: string) => () => {
+    if (!req.complete) into.destroy(new StorageError('InvalidArgument', reason));
+  };
+  req.on('aborted', cut('client closed the connection before the body was complete'));
+  req.on('close', cut('client closed the connection before the body was complete'));
+  req.on('error', (err) => into.destroy(new StorageError('InvalidArgument', `request body failed: ${err.message}`)));
+  into.on('close', () => req.unpipe(into));
+  req.pipe(into);
+  return into;
+}
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers['content-length'];
+  if (header === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(header)) throw new StorageError('InvalidArgument', 'Content-Length is not a number');
+  return Number(header);
+}
+
+/** A raw body (the file's own Content-Type) or the one file of a multipart/form-data body. */
+export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): Promise<UploadBody> {
+  const type = req.headers['content-type'];
+  const length = declaredLength(req);
+  if (!type || !/^multipart\/form-data/i.test(type)) {
+    return Promise.resolve({ body: detach(req, new PassThrough({ highWaterMark: 1 << 20 })), contentType: type, contentLength: length });
+  }
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 64, fileSize: limits.maxBytes + 1 } });
+    } catch {
+      reject(new StorageError('InvalidArgument', 'multipart body has no valid boundary'));
+      return;
+    }
+    let found = false;
+    parser.on('file', (_field, file, info) => {
+      found = true;
+      const body = new PassThrough({ highWaterMark: 1 << 20 });
+      file.on('error', (err) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
+      file.on('limit', () => body.destroy(new StorageError('TooLarge', `file is larger than the limit of ${limits.maxBytes} bytes`)));
+      file.pipe(body);
+      parser.on('filesLimit', () => body.destroy(new StorageError('InvalidArgument', 'multipart body must hold exactly one file')));
+      parser.on('error', (err: Error) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
+      resolve({ body, contentType: info.mimeType, filename: info.filename });
+    });
+    parser.on('error', (err: Error) => {
+      if (!found) reject(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`));
+    });
+    parser.on('close', () => {
+      if (!found) reject(new StorageError('InvalidArgument', 'multipart body has no file field'));
+    });
+    req.on('aborted', () => parser.destroy(new Error('client closed the connection')));
+    req.pipe(parser);
+  });
+}
