@@ -1,0 +1,3 @@
+import { describeHttpService } from './suite.js';
+
+describeHttpService('local disk');

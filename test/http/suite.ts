@@ -1,0 +1,426 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BackendFactory, type ServiceHandle, startService } from '../support/service.js';
+import { auth, grant, json, rawRequest, sha256, snapshot, upload } from '../support/http.js';
+
+/**
+ * The HTTP service's behaviour, against a real listening server. Parameterised by a
+ * backend factory so the same tests run over local disk, S3/MinIO, Ceph and Supabase.
+ */
+export function describeHttpService(name: string, backend?: BackendFactory) {
+  describe(`HTTP service on ${name}`, () => {
+    let h: ServiceHandle;
+    beforeAll(async () => {
+      h = await startService({ backend });
+    });
+    afterAll(async () => h?.stop());
+
+    describe('operations', () => {
+      it('answers /healthz and /readyz', async () => {
+        expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+        const ready = await fetch(`${h.url}/readyz`);
+        expect(ready.status).toBe(200);
+        expect((await json(ready)).ready).toBe(true);
+      });
+
+      it('reports status with a real health round trip and no secrets', async () => {
+        const res = await fetch(`${h.url}/storage/status`);
+        const text = await res.text();
+        const body = JSON.parse(text);
+        expect(res.status).toBe(200);
+        expect(body.backend.health.ok).toBe(true);
+        expect(typeof body.backend.health.latencyMs).toBe('number');
+        expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+        expect(text).not.toContain(h.storage.config.jwtSecret!);
+        for (const [k, v] of Object.entries(h.storage.config.env)) {
+          if (/SECRET|KEY|PASSWORD/.test(k) && v && v.length > 3) expect(text).not.toContain(v);
+        }
+      });
+
+      it('serves an OpenAPI document and a docs page', async () => {
+        const spec = await json(await fetch(`${h.url}/openapi.json`));
+        expect(spec.openapi).toMatch(/^3\./);
+        for (const path of ['/cdn/upload-url', '/cdn/upload/{token}', '/cdn/download/{id}', '/cdn/stream/{id}', '/cdn/list', '/bucket/stats', '/bucket/list/{segment}', '/storage/status', '/storage/presigned-upload', '/observability/performance']) {
+          expect(Object.keys(spec.paths)).toContain(path);
+        }
+        const docs = await fetch(`${h.url}/docs/`);
+        expect(docs.status).toBe(200);
+        expect(docs.headers.get('content-type')).toContain('text/html');
+      });
+
+      it('answers unknown routes with a JSON 404', async () => {
+        const res = await fetch(`${h.url}/nope`);
+        expect(res.status).toBe(404);
+        expect((await json(res)).error.code).toBe('NotFound');
+      });
+    });
+
+    describe('token uploads', () => {
+      it('needs a signed-in caller to hand out an upload URL', async () => {
+        const res = await fetch(`${h.url}/cdn/upload-url?segment=uploads&filename=a.txt`);
+        expect(res.status).toBe(401);
+        expect((await json(res)).error.code).toBe('Unauthenticated');
+      });
+
+      it('uploads a raw body and downloads it back with its headers', async () => {
+        const data = randomBytes(100_000);
+        const g = await grant(h, { segment: 'uploads', filename: 'raw/one.bin', contentType: 'application/octet-stream', size: data.length });
+        expect(g.uploadUrl).toContain(`/cdn/upload/${g.token}`);
+        expect(new Date(g.expiresAt).getTime()).toBeGreaterThan(Date.now());
+        const res = await fetch(g.uploadUrl, { method: 'POST', body: data, headers: { 'content-type': 'application/octet-stream' } });
+        expect(res.status).toBe(201);
+        const obj = await json(res);
+        expect(obj).toMatchObject({ key: 'uploads/raw/one.bin', segment: 'uploads', filename: 'raw/one.bin', size: data.length, sha256: sha256(data) });
+        const down = await fetch(`${h.url}/cdn/download/${obj.id}`, { headers: auth(h.serviceToken) });
+        expect(down.status).toBe(200);
+        expect(Buffer.from(await down.arrayBuffer()).equals(data)).toBe(true);
+        expect(down.headers.get('etag')).toBe(obj.etag);
+        expect(down.headers.get('content-length')).toBe(String(data.length));
+        expect(down.headers.get('last-modified')).toBeTruthy();
+        expect(down.headers.get('content-disposition')).toMatch(/^attachment; filename="one.bin"/);
+        expect(down.headers.get('cache-control')).toContain('no-store');
+        expect(down.headers.get('x-content-type-options')).toBe('nosniff');
+      });
+
+      it('uploads the one file of a multipart form', async () => {
+        const g = await grant(h, { segment: 'scripts', filename: 'form.txt', contentType: 'text/plain' });
+        const form = new FormData();
+        form.append('note', 'ignored field');
+        form.append('file', new Blob(['hello from a form'], { type: 'text/plain' }), 'form.txt');
+        const res = await fetch(g.uploadUrl, { method: 'POST', body: form });
+        expect(res.status).toBe(201);
+        const obj = await json(res);
+        expect(obj.size).toBe('hello from a form'.length);
+        expect(obj.contentType).toBe('text/plain');
+      });
+
+      it('refuses a multipart body with two files, or none, and stores nothing', async () => {
+        const before = await snapshot(h);
+        const g1 = await grant(h, { segment: 'scripts', filename: 'two.txt', contentType: 'text/plain' });
+        const form = new FormData();
+        form.append('a', new Blob(['one'], { type: 'text/plain' }), 'a.txt');
+        form.append('b', new Blob(['two'], { type: 'text/plain' }), 'b.txt');
+        const two = await fetch(g1.uploadUrl, { method: 'POST', body: form });
+        expect(two.status).toBe(400);
+        const g2 = await grant(h, { segment: 'scripts', filename: 'none.txt', contentType: 'text/plain' });
+        const fields = new FormData();
+        fields.append('only', 'a field');
+        const none = await fetch(g2.uploadUrl, { method: 'POST', body: fields });
+        expect(none.status).toBe(400);
+        expect((await json(none)).error.code).toBe('InvalidArgument');
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('refuses a truncated multipart body and stores nothing', async () => {
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'scripts', filename: 'cut.txt', contentType: 'text/plain' });
+        const body = '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\nContent-Type: text/plain\r\n\r\nhalf of the fi';
+        const res = await fetch(g.uploadUrl, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } });
+        expect(res.status).toBe(400);
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('refuses a reused, forged or expired token with 401 InvalidToken', async () => {
+        const g = await grant(h, { segment: 'uploads', filename: 'once.txt', contentType: 'text/plain' });
+        expect((await fetch(g.uploadUrl, { method: 'POST', body: 'first', headers: { 'content-type': 'text/plain' } })).status).toBe(201);
+        const before = await snapshot(h);
+        const again = await fetch(g.uploadUrl, { method: 'POST', body: 'second', headers: { 'content-type': 'text/plain' } });
+        expect(again.status).toBe(401);
+        expect((await json(again)).error.code).toBe('InvalidToken');
+        const forged = await fetch(`${h.url}/cdn/upload/${'A'.repeat(43)}`, { method: 'POST', body: 'x' });
+        expect((await json(forged)).error.code).toBe('InvalidToken');
+        const malformed = await fetch(`${h.url}/cdn/upload/..%2F..%2Fetc`, { method: 'POST', body: 'x' });
+        expect(malformed.status).toBe(401);
+        await h.storage.catalog.createUploadToken({ token: 'expired-token-0123456789abcdef', key: 'uploads/late.txt', contentType: 'text/plain', maxBytes: 10, owner: null, expiresAt: new Date(Date.now() - 1000) });
+        const expired = await fetch(`${h.url}/cdn/upload/expired-token-0123456789abcdef`, { method: 'POST', body: 'late', headers: { 'content-type': 'text/plain' } });
+        expect(expired.status).toBe(401);
+        expect(await snapshot(h)).toBe(before);
+        const down = await h.storage.downloadContent('uploads', 'once.txt');
+        expect(down.toString()).toBe('first');
+      });
+
+      it('lets exactly one of two racing uploads use a token', async () => {
+        const g = await grant(h, { segment: 'uploads', filename: 'race.txt', contentType: 'text/plain' });
+        const send = (body: string) => fetch(g.uploadUrl, { method: 'POST', body, headers: { 'content-type': 'text/plain' } }).then((r) => r.status);
+        const statuses = await Promise.all([send('A'), send('B'), send('C')]);
+        expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+        expect(statuses.filter((s) => s === 401)).toHaveLength(2);
+      });
+
+      it('cuts off an upload over its limit with 413 and stores nothing', async () => {
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'uploads', filename: 'big.bin', contentType: 'application/octet-stream', size: 1000 });
+        const over = await fetch(g.uploadUrl, { method: 'POST', body: randomBytes(1001), headers: { 'content-type': 'application/octet-stream' } });
+        expect(over.status).toBe(413);
+        expect((await json(over)).error.code).toBe('TooLarge');
+        // Chunked (no Content-Length): stopped while streaming.
+        const g2 = await grant(h, { segment: 'uploads', filename: 'big2.bin', contentType: 'application/octet-stream', size: 1000 });
+        const stream = new ReadableStream({
+          start(c) {
+            for (let i = 0; i < 5; i++) c.enqueue(randomBytes(400));
+            c.close();
+          },
+        });
+        const chunked = await fetch(g2.uploadUrl, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/octet-stream' } } as RequestInit);
+        expect(chunked.status).toBe(413);
+        // Over the service-wide MAX_UPLOAD_SIZE_MB when asking for the URL.
+        const tooBig = await fetch(`${h.url}/cdn/upload-url?segment=uploads&filename=x.bin&size=${9 * 1024 * 1024}`, { headers: auth(h.serviceToken) });
+        expect(tooBig.status).toBe(413);
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('refuses a content type the segment does not allow (415) and one the token was not granted for', async () => {
+        const res = await fetch(`${h.url}/cdn/upload-url?segment=videos&filename=a.txt&contentType=text/plain`, { headers: auth(h.serviceToken) });
+        expect(res.status).toBe(415);
+        expect((await json(res)).error.code).toBe('UnsupportedType');
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'videos', filename: 'clip.mp4', contentType: 'video/mp4' });
+        const wrong = await fetch(g.uploadUrl, { method: 'POST', body: 'not a video', headers: { 'content-type': 'text/html' } });
+        expect(wrong.status).toBe(415);
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('refuses hostile file names with 400 InvalidKey', async () => {
+        for (const filename of ['../x', 'a/../../x', '/etc/passwd', 'a\\b', 'a//b', '.bg-tmp-x']) {
+          const res = await fetch(`${h.url}/cdn/upload-url?segment=uploads&filename=${encodeURIComponent(filename)}`, { headers: auth(h.serviceToken) });
+          expect(res.status, filename).toBe(400);
+          expect((await json(res)).error.code).toBe('InvalidKey');
+        }
+        const seg = await fetch(`${h.url}/cdn/upload-url?segment=nope&filename=a.txt`, { headers: auth(h.serviceToken) });
+        expect(seg.status).toBe(400);
+      });
+
+      it('refuses Content-Length together with Transfer-Encoding, storing nothing', async () => {
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'uploads', filename: 'smuggle.txt', contentType: 'text/plain' });
+        const path = new URL(g.uploadUrl).pathname;
+        const { response } = await rawRequest(h.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+        expect(response).toMatch(/^HTTP\/1\.1 400/);
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('cuts off a client that stalls mid-body and stores nothing', async () => {
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'uploads', filename: 'stall.txt', contentType: 'text/plain' });
+        const path = new URL(g.uploadUrl).pathname;
+        const started = Date.now();
+        const { closedByServer } = await rawRequest(h.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part`, { timeoutMs: 8000 });
+        expect(closedByServer).toBe(true);
+        expect(Date.now() - started).toBeLessThan(7000);
+        expect(await snapshot(h)).toBe(before);
+      });
+
+      it('gives a presigned upload that works as described', async () => {
+        const res = await fetch(`${h.url}/storage/presigned-upload`, {
+          method: 'POST',
+          headers: { ...auth(h.serviceToken), 'content-type': 'application/json' },
+          body: JSON.stringify({ segment: 'storyboards', filename: 'board.json', contentType: 'application/json', size: 13 }),
+        });
+        expect(res.status).toBe(200);
+        const p = await json(res);
+        const put = await fetch(p.upload.url, { method: p.upload.method, headers: p.upload.headers, body: '{"scene": 1}\n' });
+        expect([200, 201]).toContain(put.status);
+        if (p.complete) {
+          const done = await fetch(p.complete.url, { method: p.complete.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(p.complete.body) });
+          expect(done.status).toBe(201);
+        }
+        const listed = await json(await fetch(`${h.url}/bucket/list/storyboards`, { headers: auth(h.serviceToken) }));
+        expect(listed.items.map((i: { key: string }) => i.key)).toContain('storyboards/board.json');
+      });
+    });
+
+    describe('downloads and streaming', () => {
+      let id: string;
+      let etag: string;
+      const data = Buffer.from('0123456789abcdefghij');
+      beforeAll(async () => {
+        const obj = await upload(h, 'videos', 'ranges/clip.mp4', data, 'video/mp4');
+        id = obj.id;
+        etag = obj.etag;
+      });
+      const stream = (headers: Record<string, string> = {}) => fetch(`${h.url}/cdn/stream/${id}`, { headers });
+
+      it('streams inline with Accept-Ranges and public caching', async () => {
+        const res = await stream();
+        expect(res.status).toBe(200);
+        expect(res.headers.get('accept-ranges')).toBe('bytes');
+        expect(res.headers.get('content-disposition')).toMatch(/^inline/);
+        expect(res.headers.get('cache-control')).toContain('public');
+        expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
+      });
+
+      it.each([
+        ['bytes=0-0', 0, 0],
+        ['bytes=5-9', 5, 9],
+        ['bytes=15-', 15, 19],
+        ['bytes=-3', 17, 19],
+        ['bytes=19-19', 19, 19],
+        ['bytes=10-999', 10, 19],
+        ['bytes=-100', 0, 19],
+      ])('answers %s with 206 and the right bytes', async (range, start, end) => {
+        const res = await stream({ range });
+        expect(res.status).toBe(206);
+        expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/20`);
+        expect(res.headers.get('content-length')).toBe(String(end - start + 1));
+        expect(Buffer.from(await res.arrayBuffer()).toString()).toBe(data.subarray(start, end + 1).toString());
+      });
+
+      it('answers an unsatisfiable range with 416 and the size', async () => {
+        for (const range of ['bytes=20-', 'bytes=25-30', 'bytes=-0']) {
+          const res = await stream({ range });
+          expect(res.status, range).toBe(416);
+          expect(res.headers.get('content-range')).toBe('bytes */20');
+          expect((await json(res)).error.code).toBe('RangeNotSatisfiable');
+        }
+      });
+
+      it('answers any range of an empty object with 416', async () => {
+        const empty = await upload(h, 'videos', 'ranges/empty.mp4', Buffer.alloc(0), 'video/mp4');
+        const res = await fetch(`${h.url}/cdn/stream/${empty.id}`, { headers: { range: 'bytes=0-' } });
+        expect(res.status).toBe(416);
+        const whole = await fetch(`${h.url}/cdn/stream/${empty.id}`);
+        expect(whole.status).toBe(200);
+        expect((await whole.arrayBuffer()).byteLength).toBe(0);
+      });
+
+      it('answers several ranges, or a malformed one, with the whole object', async () => {
+        for (const range of ['bytes=0-1,5-6', 'bytes=a-b', 'items=0-1']) {
+          const res = await stream({ range });
+          expect(res.status, range).toBe(200);
+          expect((await res.arrayBuffer()).byteLength).toBe(20);
+        }
+      });
+
+      it('honours If-Range', async () => {
+        const same = await stream({ range: 'bytes=0-1', 'if-range': etag });
+        expect(same.status).toBe(206);
+        await same.arrayBuffer();
+        const stale = await stream({ range: 'bytes=0-1', 'if-range': '"stale"' });
+        expect(stale.status).toBe(200);
+        await stale.arrayBuffer();
+      });
+
+      it('answers conditional requests with 304', async () => {
+        const a = await fetch(`${h.url}/cdn/download/${id}`, { headers: { 'if-none-match': etag } });
+        expect(a.status).toBe(304);
+        const lastModified = (await fetch(`${h.url}/cdn/download/${id}`, { method: 'HEAD' })).headers.get('last-modified')!;
+        const b = await fetch(`${h.url}/cdn/download/${id}`, { headers: { 'if-modified-since': lastModified } });
+        expect(b.status).toBe(304);
+        const c = await fetch(`${h.url}/cdn/download/${id}`, { headers: { 'if-none-match': '"other"' } });
+        expect(c.status).toBe(200);
+        await c.arrayBuffer();
+      });
+
+      it('answers HEAD with headers only', async () => {
+        const res = await fetch(`${h.url}/cdn/download/${id}`, { method: 'HEAD' });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-length')).toBe('20');
+        expect(res.headers.get('etag')).toBe(etag);
+      });
+
+      it('answers an unknown id with 404', async () => {
+        const res = await fetch(`${h.url}/cdn/download/${'x'.repeat(22)}`, { headers: auth(h.serviceToken) });
+        expect(res.status).toBe(404);
+        expect((await json(res)).error.code).toBe('NotFound');
+      });
+
+      it('never serves uploaded HTML inline', async () => {
+        const obj = await upload(h, 'uploads', 'page.html', '<script>alert(1)</script>', 'text/html');
+        const res = await fetch(`${h.url}/cdn/stream/${obj.id}`, { headers: auth(h.serviceToken) });
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
+        expect(res.headers.get('content-security-policy')).toContain('sandbox');
+        await res.arrayBuffer();
+      });
+    });
+
+    describe('listing, stats, delete', () => {
+      it('pages through a segment in stable order with no loss or repeat', async () => {
+        const names = Array.from({ length: 7 }, (_, i) => `page/f${i}.txt`);
+        for (const n of names) await upload(h, 'logs', n, `line ${n}\n`, 'text/plain');
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const qs = new URLSearchParams({ segment: 'logs', prefix: 'page/', limit: '3', ...(cursor ? { cursor } : {}) });
+          const page = await json(await fetch(`${h.url}/cdn/list?${qs}`, { headers: auth(h.serviceToken) }));
+          seen.push(...page.items.map((i: { key: string }) => i.key));
+          cursor = page.cursor;
+          pages++;
+        } while (cursor);
+        expect(pages).toBe(3);
+        expect(seen).toEqual(names.map((n) => `logs/${n}`));
+        const other = await json(await fetch(`${h.url}/bucket/list/logs?prefix=page/&limit=100`, { headers: auth(h.serviceToken) }));
+        expect(other.items).toHaveLength(7);
+      });
+
+      it('refuses bad list parameters', async () => {
+        expect((await fetch(`${h.url}/cdn/list?segment=logs&limit=0`, { headers: auth(h.serviceToken) })).status).toBe(400);
+        expect((await fetch(`${h.url}/cdn/list?segment=logs&limit=5000`, { headers: auth(h.serviceToken) })).status).toBe(400);
+        expect((await fetch(`${h.url}/cdn/list?segment=logs&cursor=%%%`, { headers: auth(h.serviceToken) })).status).toBe(400);
+        expect((await fetch(`${h.url}/cdn/list`, { headers: auth(h.serviceToken) })).status).toBe(400);
+        expect((await fetch(`${h.url}/bucket/list/..`, { headers: auth(h.serviceToken) })).status).toBe(400);
+      });
+
+      it('keeps stats from the catalog and deletes', async () => {
+        const before = await json(await fetch(`${h.url}/bucket/stats`, { headers: auth(h.serviceToken) }));
+        const obj = await upload(h, 'ratings', 'r1.json', '{"stars":5}', 'application/json');
+        const mid = await json(await fetch(`${h.url}/bucket/stats`, { headers: auth(h.serviceToken) }));
+        expect(mid.segments.ratings.count).toBe((before.segments.ratings?.count ?? 0) + 1);
+        expect(mid.segments.ratings.bytes).toBe((before.segments.ratings?.bytes ?? 0) + 11);
+        expect(mid.total.count).toBe(before.total.count + 1);
+        const del = await fetch(`${h.url}/cdn/files/${obj.id}`, { method: 'DELETE', headers: auth(h.serviceToken) });
+        expect(del.status).toBe(204);
+        expect((await fetch(`${h.url}/cdn/download/${obj.id}`, { headers: auth(h.serviceToken) })).status).toBe(404);
+        const after = await json(await fetch(`${h.url}/bucket/stats`, { headers: auth(h.serviceToken) }));
+        expect(after.total).toEqual(before.total);
+      });
+    });
+
+    describe('users and their folders', () => {
+      it('puts a user\'s uploads in their folder and hides them from others', async () => {
+        const alice = await h.userToken('alice');
+        const bob = await h.userToken('bob');
+        const mine = await upload(h, 'uploads', 'secret.txt', 'alice only', 'text/plain', alice);
+        expect(mine.key).toBe('uploads/alice/secret.txt');
+        expect((await fetch(`${h.url}/cdn/download/${mine.id}`, { headers: auth(alice) })).status).toBe(200);
+        expect((await fetch(`${h.url}/cdn/download/${mine.id}`, { headers: auth(bob) })).status).toBe(404);
+        expect((await fetch(`${h.url}/cdn/download/${mine.id}`)).status).toBe(401);
+        expect((await fetch(`${h.url}/cdn/files/${mine.id}`, { method: 'DELETE', headers: auth(bob) })).status).toBe(404);
+        const bobList = await json(await fetch(`${h.url}/cdn/list?segment=uploads`, { headers: auth(bob) }));
+        expect(bobList.items).toEqual([]);
+        const aliceList = await json(await fetch(`${h.url}/cdn/list?segment=uploads`, { headers: auth(alice) }));
+        expect(aliceList.items.map((i: { key: string }) => i.key)).toEqual(['uploads/alice/secret.txt']);
+        const bobStats = await json(await fetch(`${h.url}/bucket/stats`, { headers: auth(bob) }));
+        expect(bobStats.segments.uploads.count).toBe(0);
+        expect((await fetch(`${h.url}/cdn/list?segment=uploads`)).status).toBe(401);
+      });
+
+      it('rejects a bad bearer token', async () => {
+        const res = await fetch(`${h.url}/bucket/stats`, { headers: { authorization: 'Bearer not.a.jwt' } });
+        expect(res.status).toBe(401);
+        const other = await fetch(`${h.url}/bucket/stats`, { headers: { authorization: 'Basic abc' } });
+        expect(other.status).toBe(401);
+      });
+    });
+
+    describe('observability', () => {
+      it('reports performance per operation with latency percentiles and a cost estimate', async () => {
+        const perf = await json(await fetch(`${h.url}/observability/performance`));
+        const ops = perf.backends[h.storage.backend.kind];
+        expect(ops.put.count).toBeGreaterThan(0);
+        expect(ops.put.latencyMs.p50).toBeGreaterThan(0);
+        expect(ops.get.bytes).toBeGreaterThan(0);
+        expect(perf.utilisation.total.count).toBeGreaterThan(0);
+        expect(perf.monthlyCostEstimate.currency).toBe('USD');
+      });
+
+      it('exposes Prometheus metrics', async () => {
+        const res = await fetch(`${h.url}/metrics`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        expect(text).toContain('bucketgate_backend_operations_total');
+        expect(text).toContain('bucketgate_backend_operation_seconds_bucket');
+      });
+    });
+  });
+}
