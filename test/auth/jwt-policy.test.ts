@@ -1,0 +1,74 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { JwtAuthority } from '../../src/auth/jwt.js';
+import { Policy } from '../../src/auth/policy.js';
+import { defaultSegments } from '../../src/config/segments.js';
+import { defaultKeyRules } from '../../src/core/keys.js';
+
+const secret = 'x'.repeat(40);
+const jwt = new JwtAuthority(secret);
+const key = new TextEncoder().encode(secret);
+
+describe('JWT verification', () => {
+  it('accepts what it minted', async () => {
+    const token = await jwt.mint({ role: 'authenticated', sub: 'u1', ttlSeconds: 60 });
+    expect(await jwt.verify(token)).toEqual({ role: 'authenticated', sub: 'u1' });
+  });
+
+  it('refuses alg none, a missing or past exp, a wrong audience, another secret, a bad role', async () => {
+    const none = new UnsecuredJWT({ role: 'service_role' }).setAudience('authenticated').setExpirationTime('1h').encode();
+    const noExp = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').sign(key);
+    const past = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setExpirationTime(Math.floor(Date.now() / 1000) - 120).sign(key);
+    const aud = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('elsewhere').setExpirationTime('1h').sign(key);
+    const other = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setExpirationTime('1h').sign(new TextEncoder().encode('y'.repeat(40)));
+    const role = await new SignJWT({ role: 'root' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setExpirationTime('1h').sign(key);
+    const hs512 = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS512' }).setAudience('authenticated').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(64)));
+    for (const token of [none, noExp, past, aud, other, role, hs512, 'garbage']) {
+      await expect(jwt.verify(token)).rejects.toMatchObject({ code: 'Unauthenticated' });
+    }
+  });
+
+  it('refuses an authenticated token without a usable sub', async () => {
+    const slash = await new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setSubject('a/b').setExpirationTime('1h').sign(key);
+    await expect(jwt.verify(slash)).rejects.toMatchObject({ code: 'Unauthenticated' });
+  });
+});
+
+describe('the guide\'s policies', () => {
+  const policy = new Policy(defaultSegments(100));
+  const k = (s: string) => defaultKeyRules.parse(s);
+  const alice = { role: 'authenticated' as const, sub: 'alice' };
+  const anon = { role: 'anon' as const };
+  const service = { role: 'service_role' as const };
+
+  it('lets a user read, write and delete only in their own folder', () => {
+    for (const action of ['read', 'write', 'delete'] as const) {
+      expect(policy.can(alice, action, k('uploads/alice/a.txt'))).toBe(true);
+      expect(policy.can(alice, action, k('uploads/bob/a.txt'))).toBe(false);
+      expect(policy.can(alice, action, k('uploads/alice'))).toBe(false);
+    }
+  });
+
+  it('lets anyone read public segments, and nobody anonymous write', () => {
+    expect(policy.can(anon, 'read', k('videos/x/clip.mp4'))).toBe(true);
+    expect(policy.can(anon, 'write', k('videos/x/clip.mp4'))).toBe(false);
+    expect(policy.can(anon, 'read', k('uploads/x/a.txt'))).toBe(false);
+  });
+
+  it('lets the service role do everything', () => {
+    expect(policy.can(service, 'delete', k('uploads/bob/a.txt'))).toBe(true);
+  });
+
+  it('puts uploads of users into their folder', () => {
+    expect(policy.uploadPath(alice, 'a.txt')).toBe('alice/a.txt');
+    expect(policy.uploadPath(alice, 'alice/a.txt')).toBe('alice/a.txt');
+    expect(policy.uploadPath(service, 'a.txt')).toBe('a.txt');
+    expect(() => policy.uploadPath(anon, 'a.txt')).toThrow(/sign in/);
+  });
+
+  it('limits listing to what is visible', () => {
+    expect(policy.visiblePrefix(alice, 'uploads')).toBe('alice/');
+    expect(policy.visiblePrefix(alice, 'videos')).toBe('');
+    expect(policy.visiblePrefix(anon, 'uploads')).toBeNull();
+  });
+});
