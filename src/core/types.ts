@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What every backend knows about a stored object. */
 export interface ObjectInfo {
   key: string;
@@ -42,7 +44,7 @@ export interface GetOptions {
 
 export interface GetResult {
   info: ObjectInfo;
-  body: NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  body: Readable;
   /** Present when a range was asked for: the bytes the body holds. */
   range?: ResolvedRange;
 }

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import type { Backend } from '../core/backend.js';
+import { isStorageError } from '../core/errors.js';
+import type { ObjectInfo } from '../core/types.js';
+
+/**
+ * Moves objects between two backends (the guide's export/import and sync scripts), one
+ * stream per object, never a temporary copy of the bucket. Resumable by construction:
+ * objects already identical on the target are skipped, and a target write is atomic, so
+ * one cut off half way is simply absent and copied again on the next run.
+ */
+export interface TransferOptions {
+  segments: readonly string[];
+  concurrency?: number;
+  dryRun?: boolean;
+  /** Read every copied object back from the target and compare its SHA-256. */
+  verify?: boolean;
+  /** Delete each source object once it is safely on the target. */
+  deleteSource?: boolean;
+  /** Mirror: delete target objects that the source does not have. */
+  deleteExtraneous?: boolean;
+  onProgress?: (p: { doneBytes: number; doneItems: number; totalBytes: number; totalItems: number }) => void;
+}
+
+export type TransferAction = 'copied' | 'skipped' | 'deleted' | 'failed' | 'would-copy' | 'would-delete';
+
+export interface TransferItem {
+  key: string;
+  size: number;
+  action: TransferAction;
+  error?: string;
+}
+
+export interface TransferReport {
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  totals: Record<TransferAction, number> & { bytesCopied: number };
+  items: TransferItem[];
+}
+
+async function listAll(backend: Backend, segments: readonly string[]): Promise<ObjectInfo[]> {
+  const all: ObjectInfo[] = [];
+  for (const segment of segments) {
+    let cursor: string | undefined;
+    do {
+      const page = await backend.list(`${segment}/`, { cursor, limit: 1000 });
+      all.push(...page.objects);
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return all;
+}
+
+/** Same content on both sides: equal size and SHA-256 (or, without checksums, a target at least as new). */
+export function sameContent(source: ObjectInfo, target: ObjectInfo): boolean {
+  if (source.size !== target.size) return false;
+  if (source.sha256 && target.sha256) return source.sha256 === target.sha256;
+  return target.lastModified.getTime() >= source.lastModified.getTime();
+}
+
+async function targetInfo(target: Backend, key: string): Promise<ObjectInfo | undefined> {
+  try {
+    return await target.head(key);
+  } catch (err) {
+    if (isStorageError(err, 'NotFound')) return undefined;
+    throw err;
+  }
+}
+
+async function hashOf(backend: Backend, key: string): Promise<string> {
+  const { body } = await backend.get(key);
+  const hash = createHash('sha256');
+  for await (const chunk of body) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+export async function transfer(from: Backend, to: Backend, opts: TransferOptions): Promise<TransferReport> {
+  const started = Date.now();
+  const sources = await listAll(from, opts.segments);
+  const totalBytes = sources.reduce((n, o) => n + o.size, 0);
+  const items: TransferItem[] = [];
+  let doneBytes = 0;
+  const progress = () => opts.onProgress?.({ doneBytes, doneItems: items.length, totalBytes, totalItems: sources.length });
+
+  await pool(sources, opts.concurrency ?? 8, async (source) => {
+    const item: TransferItem = { key: source.key, size: source.size, action: 'skipped' };
+    try {
+      const existing = await targetInfo(to, source.key);
+      if (!existing || !sameContent(source, existing)) {
+        if (opts.dryRun) item.action = 'would-copy';
+        else {
+          const { body } = await from.get(source.key);
+          const written = await to.put(source.key, body, {
+            contentType: source.contentType,
+            metadata: source.metadata,
+            contentLength: source.size,
+            sha256: source.sha256,
+          });
+          if (written.size !== source.size) throw new Error(`target holds ${written.size} bytes, source ${source.size}`);
+          if (opts.verify && source.sha256 && (await hashOf(to, source.key)) !== source.sha256) throw new Error('checksum differs after copy');
+          item.action = 'copied';
+        }
+      }
+      if (opts.deleteSource && !opts.dryRun) await from.delete(source.key);
+    } catch (err) {
+      item.action = 'failed';
+      item.error = isStorageError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
+    }
+    doneBytes += source.size;
+    items.push(item);
+    progress();
+  });
+
+  if (opts.deleteExtraneous) {
+    const wanted = new Set(sources.map((o) => o.key));
+    const extraneous = (await listAll(to, opts.segments)).filter((o) => !wanted.has(o.key));
+    await pool(extraneous, opts.concurrency ?? 8, async (o) => {
+      const item: TransferItem = { key: o.key, size: o.size, action: opts.dryRun ? 'would-delete' : 'deleted' };
+      try {
+        if (!opts.dryRun) await to.delete(o.key);
+      } catch (err) {
+        item.action = 'failed';
+        item.error = (err as Error).message;
+      }
+      items.push(item);
+    });
+  }
+
+  const totals = { copied: 0, skipped: 0, deleted: 0, failed: 0, 'would-copy': 0, 'would-delete': 0, bytesCopied: 0 };
+  for (const i of items) {
+    totals[i.action] += 1;
+    if (i.action === 'copied') totals.bytesCopied += i.size;
+  }
+  items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, totals, items };
+}
