@@ -2,9 +2,12 @@
 import { Command } from 'commander';
 import { isStorageError } from '../core/errors.js';
 import { VERSION } from '../service/storage.js';
+import { registerCleanup } from './cleanup.js';
+import { registerObjectCommands } from './objects.js';
 import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
+import { registerTransfer } from './transfer.js';
 
 /** Exit codes: 0 ok, 1 operation failed, 2 bad usage or configuration, 3 backend unreachable. */
 export function exitCodeOf(err: unknown): number {
@@ -22,6 +25,9 @@ const program = new Command('bucketgate')
 registerServe(program);
 registerToken(program);
 registerReindex(program);
+registerObjectCommands(program);
+registerTransfer(program);
+registerCleanup(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = isStorageError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
