@@ -1,0 +1,190 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { Readable, addAbortSignal } from 'node:stream';
+import { type Backend, type Capabilities, NO_CAPABILITIES } from '../../core/backend.js';
+import { checkLimit, decodeCursor, encodeCursor } from '../../core/cursor.js';
+import { StorageError, isStorageError } from '../../core/errors.js';
+import { resolveRange } from '../../core/range.js';
+import type {
+  CopyOptions,
+  DeleteManyResult,
+  GetOptions,
+  GetResult,
+  HealthReport,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  PresignedRequest,
+  PutOptions,
+  ResolvedRange,
+} from '../../core/types.js';
+import { CHUNK, type LocalContext } from './context.js';
+import { describeListed } from './describe-listed.js';
+import { fromFsError } from './fs-errors.js';
+import { listKeys } from './list.js';
+import { makeSidecar, objectInfo } from './metadata.js';
+import { INTERNAL_DIR, confinedJoin, tempName } from './paths.js';
+import { openVersion } from './read.js';
+import { removeObject } from './remove.js';
+import { copyObject, moveObject, refuseIfExists } from './transfer.js';
+import { checkDelimiter, checkIfNoneMatch, checkPutOptions } from './validate.js';
+import { commitStaged, stageBody } from './write.js';
+
+/** Keys deleted at once by deleteMany. */
+const DELETE_PARALLEL = 8;
+
+function emptyBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
+/**
+ * The local-disk backend: `<root>/<key>` holds the bytes (a plain file anyone can `cat`),
+ * `<root>/.bucketgate/meta/…` the sidecars. See the files beside this one for each step.
+ */
+export class LocalBackend implements Backend {
+  readonly kind = 'local';
+  readonly capabilities: Capabilities = Object.freeze({ ...NO_CAPABILITIES, conditionalWrite: true, atomicMove: true });
+
+  constructor(private readonly ctx: LocalContext) {}
+
+  /** Real path of the bucket root. */
+  get root(): string {
+    return this.ctx.root;
+  }
+
+  async put(key: string, body: Readable, opts: PutOptions = {}): Promise<ObjectInfo> {
+    const parsed = this.ctx.keys.parse(key);
+    const checked = checkPutOptions(opts);
+    if (checked.createOnly) await refuseIfExists(this.ctx, parsed);
+    const staged = await stageBody(this.ctx, parsed, body, {
+      maxBytes: checked.maxBytes,
+      contentLength: checked.contentLength,
+      sha256: opts.sha256,
+      signal: opts.signal,
+    });
+    const sidecar = makeSidecar(
+      { size: staged.size, sha256: staged.sha256, contentType: checked.contentType, metadata: checked.metadata, cacheControl: checked.cacheControl },
+      staged.stat,
+    );
+    await commitStaged(this.ctx, parsed, staged, sidecar, checked.createOnly);
+    return objectInfo(parsed.key, sidecar, staged.stat);
+  }
+
+  async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
+    const parsed = this.ctx.keys.parse(key);
+    opts.signal?.throwIfAborted();
+    const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
+    try {
+      const info = objectInfo(parsed.key, sidecar, stat);
+      const range: ResolvedRange | undefined = opts.range ? resolveRange(opts.range, stat.size) : undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? stat.size - 1;
+      let body: Readable;
+      if (end < start) {
+        await fh.close();
+        body = emptyBody();
+      } else {
+        // Reads through the handle opened above: a concurrent overwrite cannot mix versions.
+        body = fh.createReadStream({ start, end, highWaterMark: CHUNK });
+      }
+      if (opts.signal) addAbortSignal(opts.signal, body);
+      return range ? { info, body, range } : { info, body };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const parsed = this.ctx.keys.parse(key);
+    const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
+    await fh.close();
+    return objectInfo(parsed.key, sidecar, stat);
+  }
+
+  async delete(key: string): Promise<void> {
+    await removeObject(this.ctx, this.ctx.keys.parse(key));
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
+    if (!Array.isArray(keys)) throw new StorageError('InvalidArgument', 'deleteMany takes an array of keys');
+    const result: DeleteManyResult = { deleted: [], errors: [] };
+    for (let i = 0; i < keys.length; i += DELETE_PARALLEL) {
+      const batch = keys.slice(i, i + DELETE_PARALLEL);
+      const outcomes = await Promise.allSettled(batch.map((key) => this.delete(key)));
+      outcomes.forEach((outcome, j) => {
+        const key = batch[j] as string;
+        if (outcome.status === 'fulfilled') result.deleted.push(key);
+        else {
+          const err = isStorageError(outcome.reason) ? outcome.reason : fromFsError(outcome.reason, String(key), 'delete');
+          result.errors.push({ key: String(key), code: err.code, message: err.message });
+        }
+      });
+    }
+    return result;
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListPage> {
+    const parsedPrefix = this.ctx.keys.parsePrefix(prefix);
+    const limit = checkLimit(opts.limit);
+    const after = decodeCursor(opts.cursor);
+    const delimiter = checkDelimiter(opts.delimiter);
+    try {
+      // One item more than the page shows, so the last page carries no cursor.
+      const items = await listKeys(this.ctx, { prefix: parsedPrefix, delimiter, after, count: limit + 1 });
+      const page = items.slice(0, limit);
+      const objects = await describeListed(
+        this.ctx,
+        page.flatMap((item) => (item.kind === 'object' ? [item.key] : [])),
+      );
+      const prefixes = page.flatMap((item) => (item.kind === 'prefix' ? [item.prefix] : []));
+      const last = page[page.length - 1];
+      const result: ListPage = { objects, prefixes };
+      if (items.length > limit && last) result.cursor = encodeCursor(last.kind === 'object' ? last.key : last.prefix);
+      return result;
+    } catch (err) {
+      throw fromFsError(err, parsedPrefix === '' ? '(all)' : parsedPrefix, 'list');
+    }
+  }
+
+  async copy(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
+    const source = this.ctx.keys.parse(from);
+    const target = this.ctx.keys.parse(to);
+    return copyObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
+  }
+
+  async move(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
+    const source = this.ctx.keys.parse(from);
+    const target = this.ctx.keys.parse(to);
+    return moveObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
+  }
+
+  async presign(): Promise<PresignedRequest> {
+    throw new StorageError('Unsupported', 'the local backend cannot presign; the service issues signed upload tokens instead');
+  }
+
+  /** Writes, reads back and removes a small probe in `.bucketgate/`. */
+  async health(): Promise<HealthReport> {
+    const started = performance.now();
+    const probe = confinedJoin(this.ctx.root, INTERNAL_DIR, tempName());
+    const text = `probe ${Date.now()}`;
+    try {
+      await writeFile(probe, text, { flag: 'wx' });
+      const back = await readFile(probe, 'utf8');
+      if (back !== text) throw new StorageError('BackendUnavailable', 'the bucket folder returned other bytes than were written');
+      return { ok: true, latencyMs: performance.now() - started };
+    } catch (err) {
+      const mapped = fromFsError(err, 'health probe', 'write');
+      throw mapped.code === 'BackendUnavailable' ? mapped : new StorageError('BackendUnavailable', `the bucket folder failed a health check: ${mapped.message}`, { cause: err });
+    } finally {
+      await unlink(probe).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: every operation opens and closes its own files.
+  }
+}

@@ -1,0 +1,15 @@
+import type { KeyRules } from '../../core/keys.js';
+import type { KeyLock } from './key-lock.js';
+
+/** What every local-backend operation needs; built once by createLocalBackend. */
+export interface LocalContext {
+  /** Real path of the bucket root (symlinks resolved once, at start-up). */
+  readonly root: string;
+  readonly keys: KeyRules;
+  /** fsync files and folders before a write is reported done. */
+  readonly fsync: boolean;
+  readonly lock: KeyLock;
+}
+
+/** Read and write chunk size: large chunks keep syscalls few and throughput near `cp`/`cat`. */
+export const CHUNK = 1 << 20;

@@ -1,0 +1,153 @@
+import { constants, type Stats } from 'node:fs';
+import { readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StorageError, isStorageError } from '../../core/errors.js';
+import type { ParsedKey } from '../../core/keys.js';
+import { etagFromSha256 } from '../../core/streams.js';
+import type { ObjectInfo } from '../../core/types.js';
+import type { LocalContext } from './context.js';
+import { createTempIn } from './dirs.js';
+import { isFsError } from './fs-errors.js';
+import { assertNoSymlinks, confinedJoin, sidecarParts } from './paths.js';
+
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * What is kept beside each data file, in `.bucketgate/meta/…`. The data file's inode, size
+ * and mtime tell whether the sidecar still describes it: a crash between the two renames, or
+ * a file copied in by hand, leaves a sidecar that no longer matches and is then ignored.
+ */
+export interface Sidecar {
+  v: 1;
+  size: number;
+  sha256: string;
+  contentType: string;
+  metadata: Record<string, string>;
+  cacheControl?: string;
+  ino: number;
+  mtimeMs: number;
+}
+
+/** The part of a sidecar that belongs to the content rather than to one file on disk. */
+export type Description = Pick<Sidecar, 'size' | 'sha256' | 'contentType' | 'metadata' | 'cacheControl'>;
+
+export function sidecarPath(ctx: LocalContext, parsed: ParsedKey): string {
+  return confinedJoin(ctx.root, ...sidecarParts(parsed.parts));
+}
+
+export function dataPath(ctx: LocalContext, parsed: ParsedKey): string {
+  return confinedJoin(ctx.root, ...parsed.parts);
+}
+
+export function makeSidecar(desc: Description, st: Pick<Stats, 'ino' | 'mtimeMs'>): Sidecar {
+  const sidecar: Sidecar = { v: 1, size: desc.size, sha256: desc.sha256, contentType: desc.contentType, metadata: { ...desc.metadata }, ino: st.ino, mtimeMs: st.mtimeMs };
+  if (desc.cacheControl !== undefined) sidecar.cacheControl = desc.cacheControl;
+  return sidecar;
+}
+
+export function describes(sidecar: Sidecar | undefined, st: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): sidecar is Sidecar {
+  return sidecar !== undefined && sidecar.ino === st.ino && sidecar.size === st.size && sidecar.mtimeMs === st.mtimeMs;
+}
+
+function isSidecar(value: unknown): value is Sidecar {
+  const s = value as Partial<Sidecar> | null;
+  return (
+    typeof s === 'object' && s !== null && s.v === 1 &&
+    typeof s.size === 'number' && typeof s.sha256 === 'string' && /^[0-9a-f]{64}$/.test(s.sha256) &&
+    typeof s.contentType === 'string' && typeof s.ino === 'number' && typeof s.mtimeMs === 'number' &&
+    typeof s.metadata === 'object' && s.metadata !== null && Object.values(s.metadata).every((v) => typeof v === 'string')
+  );
+}
+
+/** The sidecar of a key, or undefined when it is missing or unreadable (treated alike: stale). */
+export async function readSidecar(ctx: LocalContext, parsed: ParsedKey): Promise<Sidecar | undefined> {
+  const path = sidecarPath(ctx, parsed);
+  let text: string;
+  try {
+    await assertNoSymlinks(dirname(path));
+    text = await readFile(path, { encoding: 'utf8', flag: READ_NOFOLLOW });
+  } catch (err) {
+    // A symlink in the sidecar tree is treated like no sidecar: it is never followed.
+    if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP') || isStorageError(err, 'Forbidden')) return undefined;
+    throw err;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return isSidecar(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A sidecar written to a temp file beside its final place, waiting for the commit. */
+export interface PreparedSidecar {
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function prepareSidecar(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): Promise<PreparedSidecar> {
+  const final = sidecarPath(ctx, parsed);
+  const { fh, path } = await createTempIn(dirname(final));
+  try {
+    await fh.writeFile(JSON.stringify(sidecar), 'utf8');
+    if (ctx.fsync) await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  return {
+    commit: () => rename(path, final),
+    abort: () => unlink(path).catch(() => undefined),
+  };
+}
+
+/** Writes a sidecar in place of the current one (atomically: temp + rename). */
+export async function writeSidecar(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): Promise<void> {
+  const prepared = await prepareSidecar(ctx, parsed, sidecar);
+  try {
+    await prepared.commit();
+  } catch (err) {
+    await prepared.abort();
+    throw err;
+  }
+}
+
+export async function removeSidecar(ctx: LocalContext, parsed: ParsedKey): Promise<void> {
+  const path = sidecarPath(ctx, parsed);
+  try {
+    await assertNoSymlinks(dirname(path));
+    await unlink(path);
+  } catch (err) {
+    if (!isFsError(err, 'ENOENT', 'ENOTDIR')) throw err;
+  }
+}
+
+export function objectInfo(key: string, sidecar: Sidecar, st: Pick<Stats, 'size' | 'mtime'>): ObjectInfo {
+  return {
+    key,
+    size: st.size,
+    etag: etagFromSha256(sidecar.sha256),
+    sha256: sidecar.sha256,
+    contentType: sidecar.contentType,
+    lastModified: st.mtime,
+    metadata: { ...sidecar.metadata },
+  };
+}
+
+/** Checks caller-supplied metadata: a flat record of strings. */
+export function checkMetadata(metadata: unknown): Record<string, string> {
+  if (metadata === undefined) return {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new StorageError('InvalidArgument', 'metadata must be an object of strings');
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new StorageError('InvalidArgument', `metadata ${JSON.stringify(name)} must be a string`);
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { StorageError } from '../../core/errors.js';
+import { RESERVED_PART_PREFIX } from '../../core/keys.js';
+
+/** The backend's own folder inside the root: sidecars, the catalog, probes. Never a segment. */
+export const INTERNAL_DIR = '.bucketgate';
+export const META_DIR = 'meta';
+/** Temp files carry the reserved key-part prefix, so no key can ever name one. */
+export const TEMP_PREFIX = `${RESERVED_PART_PREFIX}tmp-`;
+
+/**
+ * The one place a path under the root is built. Joins `parts` onto `root` and refuses any
+ * result that is not strictly inside it, whatever the parts hold. Keys are parsed before they
+ * get here, so a refusal means a bug upstream: it is reported as Forbidden, without the path.
+ */
+export function confinedJoin(root: string, ...parts: string[]): string {
+  const full = resolve(root, ...parts);
+  const rel = relative(root, full);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new StorageError('Forbidden', 'path escapes the bucket root');
+  }
+  return full;
+}
+
+/**
+ * Checks that `dir` (built by confinedJoin) holds no symbolic link between the root and itself:
+ * its real path must be the path itself, since the root is stored as a real path. A symlink
+ * planted inside the root cannot then lead a read or write outside it.
+ */
+export async function assertNoSymlinks(dir: string): Promise<void> {
+  const real = await realpath(dir);
+  if (real !== dir) throw new StorageError('Forbidden', 'the key crosses a symbolic link, which is not followed');
+}
+
+/** `.bg-tmp-<pid>-<random>`: the pid lets a start-up sweep spare the temps of another live process. */
+export function tempName(): string {
+  return `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`;
+}
+
+/** The pid a temp name was made by, or undefined for names not made by tempName. */
+export function tempOwnerPid(name: string): number | undefined {
+  const match = /^\.bg-tmp-(\d+)-/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Where the sidecar of a key lives, as parts under `.bucketgate/meta/`. Folder parts get `.d`
+ * and the file part gets `.json`, so `uploads/a` (→ `a.json`) and `uploads/a.json/b`
+ * (→ `a.json.d/b.json`) can never collide, as plain `<key>.json` would.
+ */
+export function sidecarParts(parts: readonly string[]): string[] {
+  const [segment, ...rest] = parts;
+  const file = rest.pop();
+  if (segment === undefined || file === undefined) throw new StorageError('Internal', 'key without a filename');
+  return [INTERNAL_DIR, META_DIR, segment, ...rest.map((p) => `${p}.d`), `${file}.json`];
+}

@@ -1,0 +1,67 @@
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyRules } from '../../core/keys.js';
+import { isFsError } from './fs-errors.js';
+import { INTERNAL_DIR, META_DIR, TEMP_PREFIX, confinedJoin, tempOwnerPid } from './paths.js';
+
+/** Creates the internal folders and one folder per segment (the guide's folders by default). */
+export async function createLayout(root: string, keys: KeyRules): Promise<void> {
+  await mkdir(confinedJoin(root, INTERNAL_DIR, META_DIR), { recursive: true });
+  for (const segment of keys.segments) await mkdir(confinedJoin(root, segment), { recursive: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isFsError(err, 'EPERM'); // exists, owned by someone else
+  }
+}
+
+/**
+ * A temp left by a crashed writer. Temps of another live process (a CLI run beside the server
+ * on the same bucket) are in flight and spared; ours and unknown ones are leftovers.
+ */
+function isLeftover(name: string): boolean {
+  if (!name.startsWith(TEMP_PREFIX)) return false;
+  const pid = tempOwnerPid(name);
+  return pid === undefined || pid === process.pid || !isAlive(pid);
+}
+
+/**
+ * Removes leftover temp files under the segment folders and the sidecar tree. Never follows
+ * symlinks and never touches the rest of `.bucketgate/` (the catalog lives there).
+ */
+export async function sweepTemps(root: string, keys: KeyRules): Promise<number> {
+  let removed = 0;
+  const sweep = async (dir: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isFsError(err, 'ENOENT', 'ENOTDIR')) return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await sweep(path);
+      else if (entry.isFile() && isLeftover(entry.name)) {
+        await unlink(path).catch(() => undefined);
+        removed++;
+      }
+    }
+  };
+  for (const segment of keys.segments) await sweep(confinedJoin(root, segment));
+  await sweep(confinedJoin(root, INTERNAL_DIR, META_DIR));
+  // Health probes live directly in `.bucketgate/`.
+  const internal = confinedJoin(root, INTERNAL_DIR);
+  for (const entry of await readdir(internal, { withFileTypes: true })) {
+    if (entry.isFile() && isLeftover(entry.name)) {
+      await unlink(join(internal, entry.name)).catch(() => undefined);
+      removed++;
+    }
+  }
+  return removed;
+}

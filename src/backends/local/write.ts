@@ -1,0 +1,144 @@
+import type { Stats } from 'node:fs';
+import { type FileHandle, link, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StorageError, isStorageError } from '../../core/errors.js';
+import type { ParsedKey } from '../../core/keys.js';
+import { MeasuringStream, checkMeasured } from '../../core/streams.js';
+import { CHUNK, type LocalContext } from './context.js';
+import { createTempIn, syncDir } from './dirs.js';
+import { fromFsError, isFsError } from './fs-errors.js';
+import { type Sidecar, dataPath, prepareSidecar } from './metadata.js';
+
+/** A body fully written to a temp file beside its target, fsynced, not yet visible. */
+export interface StagedFile {
+  path: string;
+  stat: Stats;
+  size: number;
+  sha256: string;
+}
+
+export interface StageOptions {
+  maxBytes?: number;
+  contentLength?: number;
+  sha256?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams `body` into a fresh temp file in the target's folder, measuring size and SHA-256 on
+ * the way. Any failure — the body erroring, TooLarge, a mismatch, an abort, a full disk —
+ * removes the temp, so nothing of the attempt remains.
+ */
+export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Readable, opts: StageOptions): Promise<StagedFile> {
+  const { fh, path } = await createTempIn(dirname(dataPath(ctx, parsed))).catch((err: unknown) => {
+    throw placeFailure(err, parsed.key);
+  });
+  let diskError: unknown;
+  try {
+    const measure = new MeasuringStream(opts.maxBytes);
+    const sink = async (source: AsyncIterable<Buffer>) => {
+      try {
+        await writeBatched(fh, source);
+      } catch (err) {
+        diskError = err;
+        throw err;
+      }
+    };
+    await pipeline(body, measure, sink, opts.signal ? { signal: opts.signal } : {});
+    checkMeasured(measure, opts);
+    if (ctx.fsync) await fh.sync();
+    const stat = await fh.stat();
+    await fh.close();
+    return { path, stat, size: measure.bytes, sha256: measure.sha256() };
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw writeFailure(err, diskError, parsed.key);
+  }
+}
+
+/** Writes a stream of chunks, gathered into ~1 MiB writev calls: few syscalls, `cp`-like throughput. */
+async function writeBatched(fh: FileHandle, source: AsyncIterable<Buffer>): Promise<void> {
+  let batch: Buffer[] = [];
+  let batched = 0;
+  for await (const chunk of source) {
+    batch.push(chunk);
+    batched += chunk.length;
+    if (batched >= CHUNK) {
+      await writeAll(fh, batch);
+      batch = [];
+      batched = 0;
+    }
+  }
+  if (batched > 0) await writeAll(fh, batch);
+}
+
+/** writev may write less than asked (rarely, for regular files): continue from where it stopped. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (bytesWritten >= buffer.length) bytesWritten -= buffer.length;
+      else {
+        rest.push(buffer.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+/** Says whose fault a failed write was: the disk's, the limits', or the body's. */
+function writeFailure(err: unknown, diskError: unknown, key: string): StorageError {
+  if (isStorageError(err)) return err;
+  if (diskError !== undefined) return fromFsError(diskError, key, 'write');
+  if (err instanceof Error && err.name === 'AbortError') return new StorageError('InvalidArgument', `upload of ${key} was aborted`, { cause: err });
+  if (isFsError(err, 'ENOSPC', 'EDQUOT', 'EIO', 'EROFS')) return fromFsError(err, key, 'write');
+  return new StorageError('InvalidArgument', `the body of ${key} failed before it ended`, { cause: err });
+}
+
+/**
+ * Makes a staged file the object at `parsed`, with its sidecar. The sidecar temp is written
+ * first, outside the lock; the two renames run under the key's lock so concurrent writers
+ * commit one after the other and the data and sidecar left behind belong to the same writer.
+ * `createOnly` links instead of renaming: link fails with EEXIST if the key exists, atomically.
+ */
+export async function commitStaged(ctx: LocalContext, parsed: ParsedKey, staged: { path: string }, sidecar: Sidecar, createOnly: boolean): Promise<void> {
+  const final = dataPath(ctx, parsed);
+  let prepared;
+  try {
+    prepared = await prepareSidecar(ctx, parsed, sidecar);
+  } catch (err) {
+    await unlink(staged.path).catch(() => undefined);
+    throw placeFailure(err, parsed.key);
+  }
+  try {
+    await ctx.lock.with([parsed.key], async () => {
+      if (createOnly) {
+        await link(staged.path, final);
+        await unlink(staged.path);
+      } else {
+        await rename(staged.path, final);
+      }
+      if (ctx.fsync) await syncDir(dirname(final));
+      await prepared.commit();
+    });
+  } catch (err) {
+    await unlink(staged.path).catch(() => undefined);
+    await prepared.abort();
+    if (createOnly && isFsError(err, 'EEXIST')) throw new StorageError('AlreadyExists', `${parsed.key} already exists`);
+    throw placeFailure(err, parsed.key);
+  }
+}
+
+export function placeFailure(err: unknown, key: string): StorageError {
+  // A file where a folder is needed (or the reverse): S3 allows `a` and `a/b` together, a disk cannot.
+  if (isFsError(err, 'ENOTDIR', 'EEXIST', 'EISDIR')) {
+    return new StorageError('AlreadyExists', `${key} clashes with an object or folder on its path`, { cause: { code: err.code } });
+  }
+  return fromFsError(err, key, 'write');
+}
