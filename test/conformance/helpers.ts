@@ -101,6 +101,19 @@ export function sortedByBytes(keys: Iterable<string>): string[] {
   return [...keys].sort(compareBytes);
 }
 
+/** What a delimiter listing of `keys` under `prefix` must return, computed the plain way (S3 semantics). */
+export function groupByDelimiter(keys: Iterable<string>, prefix: string, delimiter: string): { objects: string[]; prefixes: string[] } {
+  const objects: string[] = [];
+  const prefixes = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    const at = key.indexOf(delimiter, prefix.length);
+    if (at < 0) objects.push(key);
+    else prefixes.add(key.slice(0, at + delimiter.length));
+  }
+  return { objects: sortedByBytes(objects), prefixes: sortedByBytes(prefixes) };
+}
+
 export interface CollectedPages {
   objects: ObjectInfo[];
   prefixes: string[];

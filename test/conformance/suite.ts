@@ -15,6 +15,7 @@ import {
   expectStorageError,
   failingBody,
   getBytes,
+  groupByDelimiter,
   inParallel,
   listAll,
   randomName,
@@ -442,8 +443,6 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
 
     describe('concurrency', () => {
       it('20 concurrent writers to one key leave exactly one writer\'s bytes, whole', async () => {
-        const key = `${scope()}contended.bin`;
-        const writers = Array.from({ length: 20 }, (_, i) => Buffer.alloc(256 * 1024 + i * 1000, 0x30 + i));
         const slowBody = (data: Buffer) => {
           let offset = 0;
           return new Readable({
@@ -455,15 +454,20 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
             },
           });
         };
-        const results = await Promise.all(writers.map((data, i) => backend.put(key, slowBody(data), { metadata: { writer: String(i) } })));
-        const final = await getBytes(backend, key);
-        const winner = writers.findIndex((w) => w.equals(final));
-        expect(winner, 'the stored bytes are exactly one writer\'s').toBeGreaterThanOrEqual(0);
-        const head = await backend.head(key);
-        expect(head.size).toBe(writers[winner]?.length);
-        expect(head.metadata).toEqual({ writer: String(winner) });
-        expect(head.etag).toBe(results[winner]?.etag);
-        if (head.sha256 !== undefined) expect(head.sha256).toBe(sha256(final));
+        // A few rounds: a race that is lost only now and then still shows.
+        for (let round = 0; round < 3; round++) {
+          const key = `${scope()}contended.bin`;
+          const writers = Array.from({ length: 20 }, (_, i) => Buffer.alloc(256 * 1024 + i * 1000, 0x30 + i));
+          const results = await Promise.all(writers.map((data, i) => backend.put(key, slowBody(data), { metadata: { writer: String(i) } })));
+          const final = await getBytes(backend, key);
+          const winner = writers.findIndex((w) => w.equals(final));
+          expect(winner, 'the stored bytes are exactly one writer\'s').toBeGreaterThanOrEqual(0);
+          const head = await backend.head(key);
+          expect(head.size).toBe(writers[winner]?.length);
+          expect(head.metadata).toEqual({ writer: String(winner) });
+          expect(head.etag).toBe(results[winner]?.etag);
+          if (head.sha256 !== undefined) expect(head.sha256).toBe(sha256(final));
+        }
       });
 
       it('concurrent writers to different keys in one folder all land', async () => {
@@ -576,11 +580,11 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
         beforeAll(async () => {
           dir = scope();
           // Files and folders whose names sort tricky ways: "a-b/" < "a.txt" < "a/" < "a0".
-          const folders = ['a', 'a-b', 'a b', 'a.d', 'é', 'z😀', 'Z', '\uff5e', 'deep/er/still'];
+          const folders = ['a', 'a-b', 'a b', 'a.d', 'é', 'z😀', '😀', 'Z', '\uff5e', 'deep/er/still'];
           keys = Array.from({ length: 1000 }, (_, i) => {
             const n = String(i).padStart(4, '0');
             if (i % 5 === 0) return `${dir}f-${n}${i % 3 === 0 ? '.txt' : ''}`;
-            return `${dir}${folders[i % folders.length]}/${i % 7 === 0 ? 'ü' : 'n'}${n}`;
+            return `${dir}${folders[Math.floor(i / 5) % folders.length]}/${i % 7 === 0 ? 'ü' : 'n'}${n}`;
           });
           keys.push(`${dir}a.txt`, `${dir}a0`);
           await inParallel(keys, 16, (key) => put(key, key.slice(dir.length)));
@@ -599,16 +603,11 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
         }
 
         it('pages through common prefixes and objects with a delimiter', async () => {
-          const expectedPrefixes = new Set<string>();
-          const expectedObjects: string[] = [];
-          for (const key of keys) {
-            const slash = key.indexOf('/', dir.length);
-            if (slash < 0) expectedObjects.push(key);
-            else expectedPrefixes.add(key.slice(0, slash + 1));
-          }
+          const expected = groupByDelimiter(keys, dir, '/');
+          expect(expected.prefixes.length).toBeGreaterThan(5);
           const all = await listAll(backend, dir, { delimiter: '/', limit: 7 });
-          expect(all.objects.map((o) => o.key)).toEqual(expectedObjects);
-          expect(all.prefixes).toEqual(sortedByBytes(expectedPrefixes));
+          expect(all.objects.map((o) => o.key)).toEqual(expected.objects);
+          expect(all.prefixes).toEqual(expected.prefixes);
           // Pages follow each other in key order.
           let previous: string | undefined;
           for (const page of all.pages) {
@@ -623,8 +622,10 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
           const listed = (await listAll(backend, `${dir}a`, { limit: 50 })).objects.map((o) => o.key);
           expect(listed).toEqual(keys.filter((k) => k.startsWith(`${dir}a`)));
           const grouped = await listAll(backend, `${dir}a`, { delimiter: '/', limit: 2 });
-          expect(grouped.prefixes).toEqual(sortedByBytes([`${dir}a/`, `${dir}a-b/`, `${dir}a b/`, `${dir}a.d/`]));
-          expect(grouped.objects.map((o) => o.key)).toEqual(sortedByBytes([`${dir}a.txt`, `${dir}a0`]));
+          const expected = groupByDelimiter(keys, `${dir}a`, '/');
+          expect(expected.prefixes).toEqual(sortedByBytes([`${dir}a/`, `${dir}a-b/`, `${dir}a b/`, `${dir}a.d/`]));
+          expect(grouped.prefixes).toEqual(expected.prefixes);
+          expect(grouped.objects.map((o) => o.key)).toEqual(expected.objects);
         });
 
         it('starts after a hand-made cursor at any key', async () => {
