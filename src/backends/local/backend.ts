@@ -3,6 +3,7 @@ import { Readable, addAbortSignal } from 'node:stream';
 import { type Backend, type Capabilities, NO_CAPABILITIES } from '../../core/backend.js';
 import { checkLimit, decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { StorageError, isStorageError } from '../../core/errors.js';
+import type { ParsedKey } from '../../core/keys.js';
 import { resolveRange } from '../../core/range.js';
 import type {
   CopyOptions,
@@ -22,7 +23,7 @@ import { describeListed } from './describe-listed.js';
 import { fromFsError } from './fs-errors.js';
 import { listKeys } from './list.js';
 import { makeSidecar, objectInfo } from './metadata.js';
-import { INTERNAL_DIR, confinedJoin, tempName } from './paths.js';
+import { INTERNAL_DIR, assertNoSymlinks, checkPartLengths, confinedJoin, tempName } from './paths.js';
 import { openVersion } from './read.js';
 import { removeObject } from './remove.js';
 import { copyObject, moveObject, refuseIfExists } from './transfer.js';
@@ -50,13 +51,18 @@ export class LocalBackend implements Backend {
 
   constructor(private readonly ctx: LocalContext) {}
 
+  /** The one choke point for keys: the shared rules, plus what a local file name can hold. */
+  private parse(key: string): ParsedKey {
+    return checkPartLengths(this.ctx.keys.parse(key));
+  }
+
   /** Real path of the bucket root. */
   get root(): string {
     return this.ctx.root;
   }
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<ObjectInfo> {
-    const parsed = this.ctx.keys.parse(key);
+    const parsed = this.parse(key);
     const checked = checkPutOptions(opts);
     if (checked.createOnly) await refuseIfExists(this.ctx, parsed);
     const staged = await stageBody(this.ctx, parsed, body, {
@@ -74,7 +80,7 @@ export class LocalBackend implements Backend {
   }
 
   async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
-    const parsed = this.ctx.keys.parse(key);
+    const parsed = this.parse(key);
     opts.signal?.throwIfAborted();
     const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
     try {
@@ -99,14 +105,14 @@ export class LocalBackend implements Backend {
   }
 
   async head(key: string): Promise<ObjectInfo> {
-    const parsed = this.ctx.keys.parse(key);
+    const parsed = this.parse(key);
     const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
     await fh.close();
     return objectInfo(parsed.key, sidecar, stat);
   }
 
   async delete(key: string): Promise<void> {
-    await removeObject(this.ctx, this.ctx.keys.parse(key));
+    await removeObject(this.ctx, this.parse(key));
   }
 
   async deleteMany(keys: readonly string[]): Promise<DeleteManyResult> {
@@ -151,14 +157,14 @@ export class LocalBackend implements Backend {
   }
 
   async copy(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
-    const source = this.ctx.keys.parse(from);
-    const target = this.ctx.keys.parse(to);
+    const source = this.parse(from);
+    const target = this.parse(to);
     return copyObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
   }
 
   async move(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
-    const source = this.ctx.keys.parse(from);
-    const target = this.ctx.keys.parse(to);
+    const source = this.parse(from);
+    const target = this.parse(to);
     return moveObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
   }
 
@@ -172,6 +178,7 @@ export class LocalBackend implements Backend {
     const probe = confinedJoin(this.ctx.root, INTERNAL_DIR, tempName());
     const text = `probe ${Date.now()}`;
     try {
+      await assertNoSymlinks(confinedJoin(this.ctx.root, INTERNAL_DIR));
       await writeFile(probe, text, { flag: 'wx' });
       const back = await readFile(probe, 'utf8');
       if (back !== text) throw new StorageError('BackendUnavailable', 'the bucket folder returned other bytes than were written');

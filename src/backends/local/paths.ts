@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { RESERVED_PART_PREFIX } from '../../core/keys.js';
+import { type ParsedKey, RESERVED_PART_PREFIX } from '../../core/keys.js';
 
 /** The backend's own folder inside the root: sidecars, the catalog, probes. Never a segment. */
 export const INTERNAL_DIR = '.bucketgate';
@@ -32,6 +32,21 @@ export function confinedJoin(root: string, ...parts: string[]): string {
 export async function assertNoSymlinks(dir: string): Promise<void> {
   const real = await realpath(dir);
   if (real !== dir) throw new StorageError('Forbidden', 'the key crosses a symbolic link, which is not followed');
+}
+
+/**
+ * Most file systems cap a name at 255 bytes; sidecar names add up to 5 (`.json`). Keys are
+ * checked against this before any I/O, so a long part fails at once instead of after the upload.
+ */
+export const MAX_PART_BYTES = 250;
+
+export function checkPartLengths(parsed: ParsedKey): ParsedKey {
+  for (const part of parsed.parts) {
+    if (Buffer.byteLength(part, 'utf8') > MAX_PART_BYTES) {
+      throw new StorageError('InvalidKey', `a part of ${parsed.key.slice(0, 80)}… is longer than the ${MAX_PART_BYTES} bytes a local file name can hold`);
+    }
+  }
+  return parsed;
 }
 
 /** `.bg-tmp-<pid>-<random>`: the pid lets a start-up sweep spare the temps of another live process. */

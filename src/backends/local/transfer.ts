@@ -7,6 +7,7 @@ import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
 import { createTempIn, ensureDir, syncDir } from './dirs.js';
 import { fromFsError, isFsError } from './fs-errors.js';
+import { assertNoSymlinks } from './paths.js';
 import { type Sidecar, dataPath, describes, makeSidecar, objectInfo, prepareSidecar, readSidecar, removeSidecar } from './metadata.js';
 import { openVersion } from './read.js';
 import { pruneAfterRemoval } from './remove.js';
@@ -17,8 +18,10 @@ const ATTEMPTS = 5;
 
 /** Fails early (before any bytes move) when create-only is asked and the key exists; the commit checks again atomically. */
 export async function refuseIfExists(ctx: LocalContext, parsed: ParsedKey): Promise<void> {
-  const exists = await lstat(dataPath(ctx, parsed)).then(
-    () => true,
+  const path = dataPath(ctx, parsed);
+  // Through a symlinked folder we would learn about files outside the root: skip, the write itself refuses.
+  const exists = await assertNoSymlinks(dirname(path)).then(
+    () => lstat(path).then(() => true, () => false),
     () => false,
   );
   if (exists) throw new StorageError('AlreadyExists', `${parsed.key} already exists`);

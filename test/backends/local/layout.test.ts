@@ -3,7 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, expectCode, getBytes, sha256 } from '../../conformance/helpers.js';
+import { bodyOf, expectCode, getBytes, sha256, untouchedBody } from '../../conformance/helpers.js';
 import { type TempBucket, filesUnder, tempBucket } from './fixture.js';
 
 describe('local backend: files on disk', () => {
@@ -47,6 +47,15 @@ describe('local backend: files on disk', () => {
     await expectCode(bucket.backend.put('uploads/d', bodyOf('over a folder')), 'AlreadyExists');
     await expectCode(bucket.backend.head('uploads/d'), 'NotFound');
     expect(await filesUnder(join(bucket.root, 'uploads'))).toEqual(['a', 'd/e']);
+  });
+
+  it('refuses a key part too long for a file name with InvalidKey, before reading the body', async () => {
+    const { body, touched } = untouchedBody();
+    await expectCode(bucket.backend.put(`uploads/${'n'.repeat(251)}`, body), 'InvalidKey');
+    expect(touched()).toBe(false);
+    await expectCode(bucket.backend.get(`uploads/${'é'.repeat(126)}/x`), 'InvalidKey');
+    const ok = await bucket.backend.put(`uploads/${'n'.repeat(250)}`, bodyOf('fits'));
+    expect(ok.size).toBe(4);
   });
 
   it('leaves no temp files after failed writes', async () => {
