@@ -6,7 +6,7 @@ import type { ParsedKey } from '../../core/keys.js';
 import { etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
-import { createTempIn } from './dirs.js';
+import { createTempIn, syncDir } from './dirs.js';
 import { isFsError } from './fs-errors.js';
 import { assertNoSymlinks, confinedJoin, sidecarParts } from './paths.js';
 
@@ -100,7 +100,10 @@ export async function prepareSidecar(ctx: LocalContext, parsed: ParsedKey, sidec
   }
   await fh.close();
   return {
-    commit: () => rename(path, final),
+    commit: async () => {
+      await rename(path, final);
+      if (ctx.fsync) await syncDir(dirname(final));
+    },
     abort: () => unlink(path).catch(() => undefined),
   };
 }

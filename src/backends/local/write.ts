@@ -38,14 +38,13 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
   let diskError: unknown;
   try {
     const measure = new MeasuringStream(opts.maxBytes);
-    const sink = async (source: AsyncIterable<Buffer>) => {
-      try {
-        await writeBatched(fh, source);
-      } catch (err) {
+    // Only failures of our own writes are the disk's; errors of the body arrive through `source`.
+    const write = (buffers: Buffer[]) =>
+      writeAll(fh, buffers).catch((err: unknown) => {
         diskError = err;
         throw err;
-      }
-    };
+      });
+    const sink = (source: AsyncIterable<Buffer>) => writeBatched(source, write);
     await pipeline(body, measure, sink, opts.signal ? { signal: opts.signal } : {});
     checkMeasured(measure, opts);
     if (ctx.fsync) await fh.sync();
@@ -60,19 +59,19 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
 }
 
 /** Writes a stream of chunks, gathered into ~1 MiB writev calls: few syscalls, `cp`-like throughput. */
-async function writeBatched(fh: FileHandle, source: AsyncIterable<Buffer>): Promise<void> {
+async function writeBatched(source: AsyncIterable<Buffer>, write: (buffers: Buffer[]) => Promise<void>): Promise<void> {
   let batch: Buffer[] = [];
   let batched = 0;
   for await (const chunk of source) {
     batch.push(chunk);
     batched += chunk.length;
     if (batched >= CHUNK) {
-      await writeAll(fh, batch);
+      await write(batch);
       batch = [];
       batched = 0;
     }
   }
-  if (batched > 0) await writeAll(fh, batch);
+  if (batched > 0) await write(batch);
 }
 
 /** writev may write less than asked (rarely, for regular files): continue from where it stopped. */

@@ -3,7 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, expectCode, getBytes, sha256, untouchedBody } from '../../conformance/helpers.js';
+import { bodyOf, expectCode, failingBody, getBytes, sha256, untouchedBody } from '../../conformance/helpers.js';
 import { type TempBucket, filesUnder, tempBucket } from './fixture.js';
 
 describe('local backend: files on disk', () => {
@@ -56,6 +56,14 @@ describe('local backend: files on disk', () => {
     await expectCode(bucket.backend.get(`uploads/${'é'.repeat(126)}/x`), 'InvalidKey');
     const ok = await bucket.backend.put(`uploads/${'n'.repeat(250)}`, bodyOf('fits'));
     expect(ok.size).toBe(4);
+  });
+
+  it('blames the body, not the disk, for a body that fails', async () => {
+    await expectCode(bucket.backend.put('uploads/cut', failingBody(1000)), 'InvalidArgument');
+    const aborted = new AbortController();
+    aborted.abort();
+    await expectCode(bucket.backend.put('uploads/aborted', bodyOf('x'), { signal: aborted.signal }), 'InvalidArgument');
+    await expectCode(bucket.backend.put('uploads/long', bodyOf('12345'), { contentLength: 3 }), 'InvalidArgument');
   });
 
   it('leaves no temp files after failed writes', async () => {
