@@ -16,7 +16,7 @@ export async function json(res: Response): Promise<any> {
 
 /** Asks for an upload URL; returns the parsed grant. */
 export async function grant(h: ServiceHandle, q: Record<string, string | number>, token = h.serviceToken) {
-  const qs = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)]));
+  const qs = new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]));
   const res = await fetch(`${h.url}/cdn/upload-url?${qs}`, { headers: auth(token) });
   if (res.status !== 200) throw new Error(`upload-url ${res.status}: ${await res.text()}`);
   return json(res);
