@@ -1,0 +1,109 @@
+import type { Backend } from '../core/backend.js';
+import { isStorageError } from '../core/errors.js';
+import type { ObjectInfo } from '../core/types.js';
+import { compareUtf8 } from './key-order.js';
+import type { Catalog, CatalogObject } from './types.js';
+
+export interface ReindexOptions {
+  segments: readonly string[];
+  /** Which backend `backend` is, as recorded in rows' `location` (default `primary`). */
+  location?: string;
+}
+
+export interface ReindexResult {
+  /** Objects found in the backend (and now in the catalog). */
+  objects: number;
+  bytes: number;
+  /** Rows removed because their key is no longer in the backend. */
+  removed: number;
+}
+
+const PAGE = 1000;
+
+async function* backendObjects(backend: Backend, prefix: string): AsyncGenerator<ObjectInfo> {
+  let cursor: string | undefined;
+  do {
+    const page = await backend.list(prefix, { cursor, limit: PAGE });
+    yield* page.objects;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+async function* catalogRows(catalog: Catalog, prefix: string): AsyncGenerator<CatalogObject> {
+  let cursor: string | undefined;
+  do {
+    const page = await catalog.list({ prefix, cursor, limit: PAGE });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+function unchanged(row: CatalogObject, info: ObjectInfo, segment: string, location: string): boolean {
+  return (
+    row.segment === segment &&
+    row.size === info.size &&
+    row.etag === info.etag &&
+    row.contentType === info.contentType &&
+    row.sha256 === (info.sha256 ?? row.sha256) &&
+    row.location === location
+  );
+}
+
+/**
+ * Rebuilds the catalog's rows for `segments` from what `backend` holds (DESIGN §3: the
+ * backend holds the bytes, the catalog is an index of them).
+ *
+ * Both listings come sorted in UTF-8 byte order, so one merge walk over them, page by
+ * page, finds new, changed and stale rows in constant memory however many objects there
+ * are. Known keys keep their id (and owner, which the backend does not know). A stale row
+ * is removed only after `head` confirms the object is gone, so an upload that lands while
+ * reindex runs is not dropped. Rows recorded at another location (e.g. on the fallback,
+ * waiting for the outbox) are left alone: this backend is not where their bytes live.
+ */
+export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexOptions): Promise<ReindexResult> {
+  const location = opts.location ?? 'primary';
+  const result: ReindexResult = { objects: 0, bytes: 0, removed: 0 };
+
+  const removeIfGone = async (row: CatalogObject) => {
+    if (row.location !== location) return;
+    try {
+      await backend.head(row.key);
+      return; // It appeared after the backend listing passed it; keep the row.
+    } catch (err) {
+      if (!isStorageError(err, 'NotFound')) throw err;
+    }
+    if (await catalog.deleteByKey(row.key)) result.removed += 1;
+  };
+
+  for (const segment of opts.segments) {
+    const prefix = `${segment}/`;
+    const rows = catalogRows(catalog, prefix);
+    let row = await rows.next();
+    for await (const info of backendObjects(backend, prefix)) {
+      result.objects += 1;
+      result.bytes += info.size;
+      while (!row.done && compareUtf8(row.value.key, info.key) < 0) {
+        await removeIfGone(row.value);
+        row = await rows.next();
+      }
+      let known: CatalogObject | undefined;
+      if (!row.done && row.value.key === info.key) {
+        known = row.value;
+        row = await rows.next();
+      }
+      if (known && (known.location !== location || unchanged(known, info, segment, location))) continue;
+      await catalog.upsertObject({
+        key: info.key,
+        segment,
+        size: info.size,
+        contentType: info.contentType,
+        etag: info.etag,
+        sha256: info.sha256 ?? known?.sha256 ?? null,
+        owner: known?.owner ?? null,
+        location,
+      });
+    }
+    for (; !row.done; row = await rows.next()) await removeIfGone(row.value);
+  }
+  return result;
+}
