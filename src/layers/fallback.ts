@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
 import { StorageError, isStorageError } from '../core/errors.js';
-import { MeasuringStream, etagFromSha256 } from '../core/streams.js';
+import { etagFromSha256 } from '../core/streams.js';
 import type { GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, PutOptions } from '../core/types.js';
 import type { Layer } from './layer.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -95,9 +95,14 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
     /** Stores the body on the fallback and records it; the write is accepted once both are durable. */
     async function divertPut(key: string, body: Readable, putOpts: PutOptions): Promise<ObjectInfo> {
       const blob = newBlobKey();
-      const measure = new MeasuringStream();
-      body.on('error', (err) => measure.destroy(err));
-      const stored = await fallback.put(blob, body.pipe(measure), {
+      const hash = createHash('sha256');
+      async function* measured() {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      }
+      const stored = await fallback.put(blob, Readable.from(measured(), { objectMode: false }), {
         contentType: putOpts.contentType,
         metadata: putOpts.metadata,
         cacheControl: putOpts.cacheControl,
@@ -106,7 +111,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
         sha256: putOpts.sha256,
         signal: putOpts.signal,
       });
-      const sha256 = stored.sha256 ?? measure.sha256();
+      const sha256 = stored.sha256 ?? hash.digest('hex');
       let superseded: OutboxEntry[];
       try {
         ({ superseded } = await outbox.enqueue({

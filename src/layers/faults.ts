@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
 import { StorageError, isStorageError } from '../core/errors.js';
 import type { GetResult } from '../core/types.js';
@@ -165,42 +165,27 @@ export function parseFaultPlan(text: string): FaultPlan {
 
 const injectedError = (what: string, temporary = true) => new StorageError('BackendUnavailable', `injected fault: ${what}`, { temporary, details: { injected: true } });
 
-/** Lets `limit` bytes through, then fails the stream with `error` or, without one, ends it early. */
-class Cut extends Transform {
-  private passed = 0;
-  private done = false;
-
-  constructor(
-    private readonly limit: number,
-    private readonly error: (() => Error) | undefined,
-    private readonly onCut?: () => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    if (this.done) return callback();
-    const room = this.limit - this.passed;
-    if (chunk.length < room) {
-      this.passed += chunk.length;
-      return callback(null, chunk);
-    }
-    this.done = true;
-    if (room > 0) this.push(chunk.subarray(0, room));
-    this.onCut?.();
-    if (this.error) return callback(this.error());
-    this.push(null);
-    callback();
-  }
-}
-
+/**
+ * Lets `limit` bytes through, then fails with `error` or, without one, ends early. Pulled
+ * lazily (an async generator), so nothing flows — and no error fires — before the consumer reads.
+ */
 function cutBody(body: Readable, limit: number, error: (() => Error) | undefined, onCut?: () => void): Readable {
-  const cut = new Cut(limit, error, onCut);
-  body.on('error', (err) => cut.destroy(err));
-  cut.on('close', () => {
-    if (!body.readableEnded) body.resume(); // let the source drain once we stop reading it
-  });
-  return body.pipe(cut);
+  async function* cut() {
+    let passed = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const room = limit - passed;
+      if (chunk.length < room) {
+        passed += chunk.length;
+        yield chunk;
+        continue;
+      }
+      if (room > 0) yield chunk.subarray(0, room);
+      onCut?.();
+      if (error) throw error();
+      return;
+    }
+  }
+  return Readable.from(cut(), { objectMode: false });
 }
 
 /** Wraps any backend with the injector's faults; `close` is never faulted. */

@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
 import { toStorageError } from '../core/errors.js';
 import { forwardAll } from './forward.js';
@@ -79,14 +79,11 @@ function readPrefix(body: Readable, limit: number): Promise<Prefix> {
 
 /** What was read, followed by the rest of the stream: the same bytes, still one-shot. */
 function rejoin(prefix: Prefix, body: Readable): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  for (const chunk of prefix.chunks) out.write(chunk);
-  body.on('error', (err) => out.destroy(err));
-  out.on('close', () => {
-    if (!body.readableEnded) body.destroy();
-  });
-  body.pipe(out);
-  return out;
+  async function* all() {
+    yield* prefix.chunks;
+    for await (const chunk of body as AsyncIterable<Buffer>) yield chunk;
+  }
+  return Readable.from(all(), { objectMode: false });
 }
 
 export interface BufferOptions {

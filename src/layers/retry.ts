@@ -1,4 +1,4 @@
-import { type Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   ExponentialBackoff,
   type IBackoff,
@@ -126,16 +126,14 @@ export function retryLayer(opts: RetryOptions = DEFAULT_RETRY): Layer {
         fired(timedOut('put', opts.attemptTimeoutMs));
       }, opts.attemptTimeoutMs);
     };
-    // Every chunk the backend pulls re-arms the watchdog; a pipe keeps the body paused until then.
-    const tap = new Transform({
-      highWaterMark: 1 << 16,
-      transform(chunk: Buffer, _enc, done) {
+    // Every chunk the backend pulls re-arms the watchdog; pulled lazily, so nothing flows before it reads.
+    async function* tapped() {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
         arm();
-        done(null, chunk);
-      },
-    });
-    body.on('error', (err) => tap.destroy(err));
-    body.pipe(tap);
+        yield chunk;
+      }
+    }
+    const tap = Readable.from(tapped(), { objectMode: false });
     arm();
     const signal = putOpts?.signal ? AbortSignal.any([putOpts.signal, stall.signal]) : stall.signal;
     try {

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createLocalBackend } from '../../src/backends/local/index.js';
+import type { Backend } from '../../src/core/backend.js';
+import { StorageError } from '../../src/core/errors.js';
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** Deterministic bytes: the same (seed, size) always gives the same body. */
+export function bytes(size: number, seed = 1): Buffer {
+  const out = Buffer.alloc(size);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function tempDir(prefix = 'bg-res-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function localBackend(root?: string): Promise<{ backend: Backend; root: string; cleanup: () => Promise<void> }> {
+  const dir = root ?? (await tempDir());
+  const backend = await createLocalBackend({ root: dir, fsync: false });
+  return { backend, root: dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Every file under `dir` whose name marks it as a temp (`.bg-tmp-`). */
+export async function tempFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.startsWith('.bg-tmp-')) found.push(p);
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+/** The code of what `p` rejected with, or 'ok'. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return err instanceof StorageError ? err.code : `raw:${String(err)}`;
+  }
+}
