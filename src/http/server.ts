@@ -73,5 +73,6 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   await bucketRoutes(app, storage);
   await storageRoutes(app, storage);
   await observabilityRoutes(app, storage);
+  await (await import('./routes/supabase/index.js')).supabaseRoutes(app, storage);
   return app;
 }
