@@ -3,6 +3,7 @@ import { type CatalogDb, type DialectName, connect, parseCatalogUrl } from './di
 import { catalogError, guard } from './failures.js';
 import { migrate } from './migrate.js';
 import * as objects from './objects.js';
+import { CatalogOutbox } from './outbox.js';
 import * as tokens from './tokens.js';
 import type { Catalog, CatalogListOptions, CatalogObject, CatalogPage, CatalogStats, NewCatalogObject, UploadToken } from './types.js';
 
@@ -12,9 +13,11 @@ export { parseCatalogUrl } from './dialect.js';
 /** The one Catalog implementation: the same Kysely queries on SQLite and PostgreSQL. */
 class KyselyCatalog implements Catalog {
   readonly dialect: DialectName;
+  readonly outbox: CatalogOutbox;
 
   constructor(private readonly c: CatalogDb) {
     this.dialect = c.dialect;
+    this.outbox = new CatalogOutbox(c);
   }
 
   upsertObject(obj: NewCatalogObject): Promise<CatalogObject> {

@@ -89,6 +89,26 @@ const STEPS: readonly Step[] = [
       await db.schema.createIndex('outbox_key').ifNotExists().on('outbox').columns(['key', 'id']).execute();
     },
   },
+  {
+    version: 2,
+    name: 'outbox: replay state, fallback blob, claims',
+    async up(db, dialect) {
+      const t = types(dialect);
+      const add = (column: string, type: Parameters<ReturnType<AnyDb['schema']['alterTable']>['addColumn']>[1]) =>
+        db.schema.alterTable('outbox').addColumn(column, type).execute();
+      await db.schema.alterTable('outbox').addColumn('state', 'text', (c) => c.notNull().defaultTo('pending')).execute();
+      await add('blob', 'text');
+      await add('content_type', 'text');
+      await add('metadata', 'text');
+      await add('cache_control', 'text');
+      await add('fallback', 'text');
+      await add('claimed_by', 'text');
+      await add('next_attempt_at', t.time);
+      await add('completed_at', t.time);
+      // What a replayer looks for: pending entries of its fallback, oldest first.
+      await db.schema.createIndex('outbox_state_fallback_id').ifNotExists().on('outbox').columns(['state', 'fallback', 'id']).execute();
+    },
+  },
 ];
 
 export const LATEST_VERSION = Math.max(...STEPS.map((s) => s.version));

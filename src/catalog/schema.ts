@@ -49,6 +49,21 @@ export interface OutboxTable {
   last_error: string | null;
   /** A replayer holds the entry until then; lets two instances share the queue. */
   locked_until: Timestamp | null;
+  // Added by migration 2 (the fallback layer's replay, src/catalog/outbox.ts):
+  /** pending | done | superseded | failed */
+  state: ColumnType<string, string | undefined, string>;
+  /** Where the bytes wait on the fallback (put only). */
+  blob: string | null;
+  content_type: string | null;
+  /** JSON object of user metadata. */
+  metadata: string | null;
+  cache_control: string | null;
+  /** Identity of the fallback store holding `blob`. */
+  fallback: string | null;
+  /** Which replayer holds the claim that `locked_until` bounds. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  next_attempt_at: ColumnType<Date | number | string | null, Date | number | null | undefined, Date | number | null>;
+  completed_at: ColumnType<Date | number | string | null, Date | number | null | undefined, Date | number | null>;
 }
 
 export interface MigrationsTable {

@@ -1,3 +1,5 @@
+import type { Outbox } from '../layers/outbox.js';
+
 /**
  * The catalog is an index of what the backend holds (DESIGN §3: the backend holds the
  * bytes; `reindex` can rebuild this from it), plus the upload tokens. One implementation
@@ -77,6 +79,8 @@ export interface Catalog {
   consumeUploadToken(token: string, now?: Date): Promise<UploadToken | undefined>;
   /** Removes every object row (used by reindex before refilling). */
   clearObjects(): Promise<void>;
+  /** The fallback layer's durable outbox (src/layers/outbox.ts), in the same database. */
+  readonly outbox: Outbox;
   /** Health round trip. */
   ping(): Promise<void>;
   close(): Promise<void>;

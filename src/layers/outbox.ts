@@ -72,8 +72,11 @@ export interface Outbox {
   renew(seqs: readonly number[], owner: string, leaseMs: number): Promise<void>;
   /** Ends a claimed entry as done or superseded; false when the claim was lost (someone else has it now). */
   finish(seq: number, owner: string, state: 'done' | 'superseded'): Promise<boolean>;
-  /** Gives a claim back after a failure: retried after `retryAt`, or parked as `failed`. */
-  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean }): Promise<void>;
+  /**
+   * Gives a claim back after a failure: retried after `retryAt`, or parked as `failed`.
+   * `attempt: false` for an outage, which says nothing about the entry and does not count.
+   */
+  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<void>;
   stats(fallback?: string): Promise<OutboxStats>;
   /** Blobs that live entries of this fallback still need (the orphan sweep keeps these). */
   liveBlobs(fallback: string): Promise<Set<string>>;

@@ -138,7 +138,7 @@ export class Replayer {
         const worker = async () => {
           for (let e = queue.shift(); e; e = queue.shift()) {
             if (primaryDown) {
-              await outbox.release(e.seq, this.owner, { error: 'primary became unavailable', retryAt: new Date() });
+              await outbox.release(e.seq, this.owner, { error: 'primary became unavailable', retryAt: new Date(), attempt: false });
             } else if (!(await this.replayOne(e))) primaryDown = true;
             inFlight.delete(e.seq);
           }
@@ -178,7 +178,7 @@ export class Replayer {
       const message = err instanceof Error ? err.message : String(err);
       this.lastError = `${entry.op} ${entry.key}: ${message}`;
       if (primaryUnavailable(err)) {
-        await outbox.release(entry.seq, this.owner, { error: message, retryAt: new Date(Date.now() + this.opts.intervalMs) }).catch(() => undefined);
+        await outbox.release(entry.seq, this.owner, { error: message, retryAt: new Date(Date.now() + this.opts.intervalMs), attempt: false }).catch(() => undefined);
         return false;
       }
       const failed = entry.attempts + 1 >= this.opts.maxAttempts;
