@@ -9,6 +9,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface CatalogDb {
   db: Kysely<CatalogSchema>;
   dialect: DialectName;
+  /** SQLite: the database file's absolute path (`:memory:` for an in-memory one). */
+  file?: string;
   /** How a Date is written: integer ms on SQLite (compares right as a number), a Date (timestamptz) on PostgreSQL. */
   time(d: Date): Date | number;
 }
@@ -44,7 +46,8 @@ async function connectSqlite(path: string): Promise<CatalogDb> {
   const { default: Database } = await import('better-sqlite3');
   const memory = path === ':memory:';
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
-  const database = new Database(memory ? ':memory:' : resolve(path));
+  const file = memory ? ':memory:' : resolve(path);
+  const database = new Database(file);
   // WAL lets readers run beside the one writer; the busy timeout makes a second process
   // wait for the write lock instead of failing at once. FULL sync because the outbox in
   // this file records writes that must survive a power cut.
@@ -52,7 +55,7 @@ async function connectSqlite(path: string): Promise<CatalogDb> {
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = FULL');
   const db = new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: 'sqlite', time: (d) => d.getTime() };
+  return { db, dialect: 'sqlite', file, time: (d) => d.getTime() };
 }
 
 async function connectPostgres(url: string): Promise<CatalogDb> {

@@ -141,6 +141,28 @@ export async function migrate(c: CatalogDb): Promise<number[]> {
       return applyPending(trx as AnyDb, c);
     });
   }
+  return inProcessTurn(c.file ?? '', () => migrateSqlite(c));
+}
+
+/**
+ * better-sqlite3 is synchronous: a second connection in the *same* process waiting on the
+ * busy timeout blocks the event loop, so the first can never commit. Migrations of one file
+ * therefore take turns inside a process; the file lock orders separate processes.
+ */
+const sqliteTurns = new Map<string, Promise<unknown>>();
+
+function inProcessTurn<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const previous = sqliteTurns.get(file) ?? Promise.resolve();
+  const mine = previous.catch(() => {}).then(run);
+  const settled = mine.catch(() => {});
+  sqliteTurns.set(file, settled);
+  void settled.then(() => {
+    if (sqliteTurns.get(file) === settled) sqliteTurns.delete(file);
+  });
+  return mine;
+}
+
+function migrateSqlite(c: CatalogDb): Promise<number[]> {
   // Kysely's SQLite transactions begin DEFERRED; IMMEDIATE takes the write lock up front
   // so two processes cannot both read "not applied" and then collide.
   return c.db.connection().execute(async (conn) => {

@@ -8,6 +8,8 @@ export interface ReindexOptions {
   segments: readonly string[];
   /** Which backend `backend` is, as recorded in rows' `location` (default `primary`). */
   location?: string;
+  /** Objects per listing page, both sides (default 1000, the most a page may hold). */
+  pageSize?: number;
 }
 
 export interface ReindexResult {
@@ -18,21 +20,19 @@ export interface ReindexResult {
   removed: number;
 }
 
-const PAGE = 1000;
-
-async function* backendObjects(backend: Backend, prefix: string): AsyncGenerator<ObjectInfo> {
+async function* backendObjects(backend: Backend, prefix: string, limit: number): AsyncGenerator<ObjectInfo> {
   let cursor: string | undefined;
   do {
-    const page = await backend.list(prefix, { cursor, limit: PAGE });
+    const page = await backend.list(prefix, { cursor, limit });
     yield* page.objects;
     cursor = page.cursor;
   } while (cursor);
 }
 
-async function* catalogRows(catalog: Catalog, prefix: string): AsyncGenerator<CatalogObject> {
+async function* catalogRows(catalog: Catalog, prefix: string, limit: number): AsyncGenerator<CatalogObject> {
   let cursor: string | undefined;
   do {
-    const page = await catalog.list({ prefix, cursor, limit: PAGE });
+    const page = await catalog.list({ prefix, cursor, limit });
     yield* page.items;
     cursor = page.cursor;
   } while (cursor);
@@ -62,6 +62,7 @@ function unchanged(row: CatalogObject, info: ObjectInfo, segment: string, locati
  */
 export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexOptions): Promise<ReindexResult> {
   const location = opts.location ?? 'primary';
+  const pageSize = opts.pageSize ?? 1000;
   const result: ReindexResult = { objects: 0, bytes: 0, removed: 0 };
 
   const removeIfGone = async (row: CatalogObject) => {
@@ -77,9 +78,9 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
 
   for (const segment of opts.segments) {
     const prefix = `${segment}/`;
-    const rows = catalogRows(catalog, prefix);
+    const rows = catalogRows(catalog, prefix, pageSize);
     let row = await rows.next();
-    for await (const info of backendObjects(backend, prefix)) {
+    for await (const info of backendObjects(backend, prefix, pageSize)) {
       result.objects += 1;
       result.bytes += info.size;
       while (!row.done && compareUtf8(row.value.key, info.key) < 0) {
