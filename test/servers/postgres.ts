@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,12 +92,27 @@ export async function startPostgres(): Promise<PostgresTestServer> {
       // not running
     }
   };
-  // If the test process dies without calling stop(), do not leave a server behind.
-  process.once('exit', stopSync);
+  // If the test process ends without calling stop(), do not leave a server or its files behind.
+  const onExit = () => {
+    stopSync();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
+  if (as.uid >= 0) {
+    try {
+      execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]);
+    } catch {
+      process.removeListener('exit', onExit);
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`the postgres user cannot write ${dir}: set TMPDIR to a folder it can reach (e.g. /tmp)`);
+    }
+  }
 
   try {
     await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   } catch (err) {
+    process.removeListener('exit', onExit);
     await rm(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
   }
@@ -113,7 +128,7 @@ export async function startPostgres(): Promise<PostgresTestServer> {
       // Another process may have taken the port between freePort() and the bind.
       const why = await tail(log);
       if (attempt < 3 && /could not bind|already in use/i.test(why)) continue;
-      process.removeListener('exit', stopSync);
+      process.removeListener('exit', onExit);
       stopSync();
       await rm(dir, { recursive: true, force: true });
       throw new Error(`PostgreSQL did not start: ${why || String(err)}`);
@@ -140,7 +155,7 @@ export async function startPostgres(): Promise<PostgresTestServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      process.removeListener('exit', stopSync);
+      process.removeListener('exit', onExit);
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },
