@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StorageError, isStorageError } from '../core/errors.js';
 import { isActiveContent } from '../service/content-type.js';
@@ -48,7 +49,7 @@ export async function serveObject(storage: Storage, request: FastifyRequest<{ Pa
       .header('content-length', String(row.size))
       .header('etag', row.etag)
       .header('last-modified', row.updatedAt.toUTCString())
-      .send();
+      .send(Readable.from([])); // a stream keeps our Content-Length; Node sends no body for HEAD
   }
 
   let range = parseRangeHeader(request.headers.range);

@@ -23,6 +23,7 @@ function detach(req: IncomingMessage, into: PassThrough): PassThrough {
   req.on('close', cut('client closed the connection before the body was complete'));
   req.on('error', (err) => into.destroy(new StorageError('InvalidArgument', `request body failed: ${err.message}`)));
   into.on('close', () => req.unpipe(into));
+  into.on('error', () => {}); // reported to whoever consumes the body; never uncaught
   req.pipe(into);
   return into;
 }
@@ -50,21 +51,29 @@ export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): 
       return;
     }
     let found = false;
+    let body: PassThrough | undefined;
+    const fail = (err: StorageError) => {
+      if (body && !body.destroyed) body.destroy(err);
+    };
     parser.on('file', (_field, file, info) => {
       found = true;
-      const body = new PassThrough({ highWaterMark: 1 << 20 });
-      file.on('error', (err) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
-      file.on('limit', () => body.destroy(new StorageError('TooLarge', `file is larger than the limit of ${limits.maxBytes} bytes`)));
-      file.pipe(body);
-      parser.on('filesLimit', () => body.destroy(new StorageError('InvalidArgument', 'multipart body must hold exactly one file')));
-      parser.on('error', (err: Error) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
+      body = new PassThrough({ highWaterMark: 1 << 20 });
+      body.on('error', () => {}); // reported to whoever consumes the body; never uncaught
+      file.on('error', (err) => fail(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
+      file.on('limit', () => fail(new StorageError('TooLarge', `file is larger than the limit of ${limits.maxBytes} bytes`)));
+      // The body ends only when the whole form has been parsed, so a second file or a broken
+      // trailer fails the upload before the backend commits anything.
+      file.pipe(body, { end: false });
       resolve({ body, contentType: info.mimeType, filename: info.filename });
     });
+    parser.on('filesLimit', () => fail(new StorageError('InvalidArgument', 'multipart body must hold exactly one file')));
     parser.on('error', (err: Error) => {
       if (!found) reject(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`));
+      fail(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`));
     });
     parser.on('close', () => {
       if (!found) reject(new StorageError('InvalidArgument', 'multipart body has no file field'));
+      else if (body && !body.destroyed) body.end();
     });
     req.on('aborted', () => parser.destroy(new Error('client closed the connection')));
     req.pipe(parser);
