@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
-import { toStorageError } from '../core/errors.js';
+import { StorageError, toStorageError } from '../core/errors.js';
 import { forwardAll } from './forward.js';
 import type { Layer } from './layer.js';
 
@@ -47,6 +47,10 @@ interface Prefix {
 function readPrefix(body: Readable, limit: number): Promise<Prefix> {
   return new Promise((resolve, reject) => {
     const prefix: Prefix = { chunks: [], bytes: 0, ended: false };
+    // A body that failed (or ended) before anyone listened fires no more events: say so now.
+    if (body.errored) return reject(toStorageError(body.errored, 'InvalidArgument', 'the upload body failed before it ended'));
+    if (body.destroyed) return reject(new StorageError('InvalidArgument', 'the upload body was closed before it ended'));
+    if (body.readableEnded) return resolve({ ...prefix, ended: true });
     const cleanup = () => {
       body.off('data', onData);
       body.off('end', onEnd);

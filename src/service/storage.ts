@@ -15,6 +15,7 @@ import type { ByteRange, GetResult, PresignedRequest } from '../core/types.js';
 import { metricsLayer, registerBackendMetrics } from '../layers/metrics.js';
 import { PerformanceRecorder } from '../layers/performance.js';
 import { createBackend } from './backend-factory.js';
+import { Resilience } from './layers.js';
 import type { ServiceContext, StoredObject } from './context.js';
 import { type UploadOptions, deleteObject, findReadable, listObjects, openObject, toReadable, uploadStream } from './objects.js';
 import { healthOf, redactedConfig, visibleStats } from './status.js';
@@ -38,9 +39,12 @@ export class Storage {
     readonly catalog: Catalog,
     readonly jwt: JwtAuthority,
     readonly keys: KeyRules,
+    /** Retry, circuit breaker and fallback around the backend (service/layers.ts); `rawBackend` is then its stack. */
+    readonly resilience?: Resilience,
   ) {
     collectDefaultMetrics({ register: this.metrics, prefix: 'bucketgate_' });
-    const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(rawBackend);
+    resilience?.register(this.metrics);
+    const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(resilience?.backend ?? rawBackend);
     this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments) };
   }
 
@@ -123,23 +127,26 @@ export class Storage {
   }
 
   async status() {
-    const [health, catalog] = await Promise.all([
+    const [health, catalog, resilience] = await Promise.all([
       healthOf(this.ctx),
       this.catalog.ping().then(
         () => ({ ok: true }),
         () => ({ ok: false }),
       ),
+      this.resilience?.status(),
     ]);
     return {
       version: VERSION,
       backend: { kind: this.config.backend, implementation: this.backend.kind, capabilities: this.backend.capabilities, health },
       catalog: { dialect: this.catalog.dialect, ...catalog },
-      fallback: { enabled: false, state: 'not configured' },
+      circuit: resilience?.circuit ?? null,
+      fallback: resilience?.fallback ?? { enabled: false, state: 'not configured' },
       config: redactedConfig(this.ctx),
     };
   }
 
   async close(): Promise<void> {
+    await this.resilience?.stop();
     await this.backend.close();
     await this.catalog.close();
   }
@@ -149,6 +156,8 @@ export interface CreateStorageOptions {
   config?: Config;
   /** Use this backend instead of building one from the configuration. */
   backend?: Backend;
+  /** Start background work (fallback sweep and replay): for the long-running service, not one-shot CLI commands. */
+  background?: boolean;
 }
 
 /** Builds the service from configuration: backend, catalog, signing secret. */
@@ -160,6 +169,8 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<St
   const secret = config.jwtSecret
     ? { secret: config.jwtSecret, created: false }
     : await loadOrCreateSecret(join(config.bucketPath, '.bucketgate', 'jwt-secret'));
-  const storage = new Storage(config, backend, catalog, new JwtAuthority(secret.secret), keys);
+  const resilience = await Resilience.create(config, backend, catalog);
+  if (opts.background) await resilience.start();
+  const storage = new Storage(config, backend, catalog, new JwtAuthority(secret.secret), keys, resilience);
   return Object.assign(storage, { secretCreated: secret.created });
 }
