@@ -1,4 +1,5 @@
 import { createLocalBackend } from '../backends/local/index.js';
+import { createSupabaseBackend, supabaseOptionsFromEnv } from '../backends/supabase/index.js';
 import type { Config } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
 import { StorageError } from '../core/errors.js';
@@ -9,6 +10,8 @@ export async function createBackend(config: Config, keys: KeyRules): Promise<Bac
   switch (config.backend) {
     case 'local':
       return createLocalBackend({ root: config.bucketPath, keys });
+    case 'supabase':
+      return createSupabaseBackend({ ...supabaseOptionsFromEnv(config.env), keys });
     default:
       throw new StorageError('ConfigInvalid', `BHIV_STORAGE_BACKEND: backend "${config.backend}" is not available in this build`);
   }

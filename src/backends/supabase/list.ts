@@ -1,0 +1,53 @@
+import { checkLimit, decodeCursor, encodeCursor } from '../../core/cursor.js';
+import { StorageError } from '../../core/errors.js';
+import type { KeyRules } from '../../core/keys.js';
+import type { ListOptions, ListPage } from '../../core/types.js';
+import { type SupabaseClient, encodeName } from './client.js';
+import { type ObjectRow, infoFromRow } from './metadata.js';
+
+/**
+ * Listing over Supabase's list-v2 (`POST /object/list-v2/{bucket}`): a prefix, optional `/`
+ * grouping and cursor paging, sorted by name in byte order (`COLLATE "C"`) — what our contract
+ * asks. Our cursor (the last key) maps onto Supabase's continuation token (`l:<last name>`), so
+ * a cursor made from any key resumes right after it. Names outside the segments (the staging
+ * folder, anything put there by others) are not ours and are left out.
+ */
+interface ListV2Answer {
+  hasNext?: boolean;
+  nextCursor?: string;
+  nextCursorKey?: string;
+  folders?: { name: string }[];
+  objects?: (ObjectRow & { name: string })[];
+}
+
+const supabaseCursor = (lastName: string) => Buffer.from(`l:${lastName}`, 'utf8').toString('base64');
+
+/** The last name of a page, from the answer's key or, failing that, from its token. */
+function lastNameOf(answer: ListV2Answer): string | undefined {
+  if (answer.nextCursorKey) return answer.nextCursorKey;
+  if (!answer.nextCursor) return undefined;
+  const line = Buffer.from(answer.nextCursor, 'base64').toString('utf8').split('\n').find((l) => l.startsWith('l:'));
+  return line?.slice(2);
+}
+
+export async function listObjects(client: SupabaseClient, bucket: string, keys: KeyRules, prefix: string, opts: ListOptions): Promise<ListPage> {
+  const checked = keys.parsePrefix(prefix);
+  const limit = checkLimit(opts.limit);
+  const after = decodeCursor(opts.cursor);
+  if (opts.delimiter !== undefined && opts.delimiter !== '' && opts.delimiter !== '/') {
+    throw new StorageError('Unsupported', 'Supabase Storage groups by "/" only');
+  }
+  const answer = await client.json<ListV2Answer>('POST', `/object/list-v2/${encodeName(bucket)}`, 'list', {
+    json: {
+      prefix: checked,
+      limit,
+      with_delimiter: opts.delimiter === '/',
+      ...(after !== undefined ? { cursor: supabaseCursor(after) } : {}),
+    },
+  });
+  const ours = (name: string) => keys.isSegment(name.split('/')[0]!);
+  const objects = (answer.objects ?? []).filter((o) => ours(o.name)).map((o) => infoFromRow(o.name, o));
+  const prefixes = (answer.folders ?? []).map((f) => (f.name.endsWith('/') ? f.name : `${f.name}/`)).filter(ours);
+  const last = answer.hasNext ? lastNameOf(answer) : undefined;
+  return last === undefined ? { objects, prefixes } : { objects, prefixes, cursor: encodeCursor(last) };
+}

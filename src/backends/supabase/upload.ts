@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ObjectInfo } from '../../core/types.js';
+import { chunksOf, readUpTo, verify } from './body.js';
+import { type SupabaseClient, encodeName } from './client.js';
+import { type ObjectRow, encodeUserMetadata, infoFromJson, quoteEtag } from './metadata.js';
+import { tusUpload } from './tus-client.js';
+
+/**
+ * A put in two steps, so the object appears whole, with its checksum, or not at all:
+ *  1. the body goes to a fresh staging name (one request up to the threshold, TUS chunks
+ *     above it), measured and verified on the way; a body that fails never completes;
+ *  2. a server-side copy puts the staged bytes at the key together with the user metadata
+ *     and the SHA-256 now known (create-only when asked: Supabase refuses an existing target
+ *     atomically), and its answer carries the ETag. The staging object is then removed.
+ * A crash between the steps leaves only a staging object, never a wrong or partial one;
+ * `sweepStaging` clears those.
+ */
+export const STAGING_FOLDER = '.bucketgate-staging';
+
+export interface UploadContext {
+  client: SupabaseClient;
+  bucket: string;
+  thresholdBytes: number;
+  chunkBytes: number;
+}
+
+export interface UploadRequest {
+  key: string;
+  body: Readable;
+  contentType: string;
+  cacheControl: string;
+  metadata: Record<string, string>;
+  createOnly: boolean;
+  maxBytes?: number;
+  contentLength?: number;
+  sha256?: string;
+  signal?: AbortSignal;
+}
+
+export async function uploadObject(ctx: UploadContext, req: UploadRequest): Promise<ObjectInfo> {
+  const { client, bucket } = ctx;
+  const staging = `${STAGING_FOLDER}/${randomUUID()}`;
+  const verified = verify(req.body, req);
+  const source = verified[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let sent = false;
+  try {
+    const start = await readUpTo(source, ctx.thresholdBytes);
+    sent = true;
+    if (start.done) {
+      await client.send('POST', `/object/${encodeName(bucket)}/${encodeName(staging)}`, 'upload', {
+        headers: { 'content-type': req.contentType, 'cache-control': req.cacheControl, 'x-upsert': 'false' },
+        body: Buffer.concat(start.buffers),
+        signal: req.signal,
+        stream: true,
+      });
+    } else {
+      await tusUpload(client, {
+        bucket,
+        name: staging,
+        contentType: req.contentType,
+        cacheControl: req.cacheControl,
+        upsert: false,
+        length: req.contentLength,
+        chunks: chunksOf(start.buffers, source, ctx.chunkBytes),
+        signal: req.signal,
+      });
+    }
+    const sha256 = verified.sha256();
+    const row = await client.json<ObjectRow>('POST', '/object/copy', 'upload commit', {
+      headers: { 'x-upsert': String(!req.createOnly), 'x-metadata': encodeUserMetadata(req.metadata, sha256) },
+      json: { bucketId: bucket, sourceKey: staging, destinationKey: req.key, copyMetadata: false, metadata: { mimetype: req.contentType, cacheControl: req.cacheControl } },
+    });
+    const etag = row.metadata?.eTag ?? (await client.json<{ etag?: string }>('GET', `/object/info/authenticated/${encodeName(bucket)}/${encodeName(req.key)}`, 'info')).etag;
+    return {
+      key: req.key,
+      size: verified.bytes,
+      etag: quoteEtag(etag),
+      sha256,
+      contentType: req.contentType,
+      lastModified: new Date(row.metadata?.lastModified ?? row.updated_at ?? Date.now()),
+      metadata: { ...req.metadata },
+    };
+  } catch (err) {
+    verified.destroy();
+    throw err;
+  } finally {
+    if (sent) await removeQuietly(client, bucket, [staging]);
+  }
+}
+
+async function removeQuietly(client: SupabaseClient, bucket: string, names: string[]): Promise<void> {
+  await client.send('DELETE', `/object/${encodeName(bucket)}`, 'remove staging', { json: { prefixes: names } }).catch(() => undefined);
+}
+
+/** Removes staging objects older than `olderThanMs` that a crash left behind; returns how many. */
+export async function sweepStaging(client: SupabaseClient, bucket: string, olderThanMs = 24 * 3600 * 1000): Promise<number> {
+  const rows = await client.json<(ObjectRow & { name: string })[]>('POST', `/object/list/${encodeName(bucket)}`, 'list staging', {
+    json: { prefix: STAGING_FOLDER, limit: 1000, offset: 0, sortBy: { column: 'name', order: 'asc' } },
+  });
+  const stale = rows
+    .filter((r) => r.metadata && Date.now() - new Date(r.updated_at ?? r.created_at ?? 0).getTime() > olderThanMs)
+    .map((r) => `${STAGING_FOLDER}/${r.name}`);
+  if (stale.length > 0) await client.send('DELETE', `/object/${encodeName(bucket)}`, 'remove staging', { json: { prefixes: stale } });
+  return stale.length;
+}
+
+/** `info` of a key that must exist (used after a server-side copy answered without metadata). */
+export async function infoOf(client: SupabaseClient, bucket: string, key: string): Promise<ObjectInfo> {
+  return infoFromJson(key, await client.json('GET', `/object/info/authenticated/${encodeName(bucket)}/${encodeName(key)}`, 'info'));
+}
