@@ -63,3 +63,47 @@ export async function outcome(p: Promise<unknown>): Promise<string> {
     return err instanceof StorageError ? err.code : `raw:${String(err)}`;
   }
 }
+
+/** The service's resilience stack over a local primary in `root`, with a fault injector to take it down. */
+export async function resilientLocal(root: string, env: Record<string, string> = {}, catalogUrl?: string) {
+  const { loadConfig } = await import('../../src/config/index.js');
+  const { openCatalog } = await import('../../src/catalog/index.js');
+  const { Resilience } = await import('../../src/service/layers.js');
+  const config = loadConfig({
+    BHIV_BUCKET_PATH: root,
+    BHIV_FAULTS: '{"seed":1}',
+    BHIV_RETRY_BASE_DELAY_MS: '1',
+    BHIV_RETRY_MAX_DELAY_MS: '5',
+    BHIV_CIRCUIT_HALF_OPEN_MS: '100',
+    BHIV_REPLAY_INTERVAL_MS: '50',
+    ...env,
+  });
+  const primary = await createLocalBackend({ root, fsync: false });
+  const catalog = await openCatalog(catalogUrl ?? config.databaseUrl);
+  const resilience = await Resilience.create(config, primary, catalog);
+  return {
+    primary,
+    catalog,
+    resilience,
+    backend: resilience.backend,
+    faults: resilience.faults!,
+    down: () => resilience.faults!.update({ down: true }),
+    up: () => resilience.faults!.update({ down: false }),
+    /** Replays until nothing is pending (the primary must be up). */
+    async drain(): Promise<void> {
+      const replayer = resilience.fallback!.replayer;
+      for (let i = 0; i < 200; i++) {
+        await replayer.runOnce();
+        const stats = await catalog.outbox.stats();
+        if (stats.pending === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('outbox did not drain');
+    },
+    async close() {
+      await resilience.stop();
+      await resilience.backend.close();
+      await catalog.close();
+    },
+  };
+}

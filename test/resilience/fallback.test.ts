@@ -1,0 +1,157 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isCircuitOpen } from '../../src/layers/circuit.js';
+import { replayable } from '../../src/layers/replayable.js';
+import { bytes, outcome, readAll, resilientLocal, sha256, tempDir } from './helpers.js';
+
+type Stack = Awaited<ReturnType<typeof resilientLocal>>;
+const open: Stack[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => undefined);
+});
+async function stack(env: Record<string, string> = {}) {
+  const root = await tempDir();
+  const s = await resilientLocal(root, env);
+  open.push(s);
+  return { ...s, root };
+}
+const blobsIn = async (root: string) => (await readdir(join(root, '.bucketgate', 'fallback', 'outbox')).catch(() => [])).filter((n) => !n.startsWith('.'));
+
+describe('fallback and replay', () => {
+  it('takes writes during an outage, serves them, and replays them whole once the primary is back', async () => {
+    const s = await stack();
+    await s.backend.put('uploads/old', replayable(Buffer.from('old')));
+    s.down();
+    const data = new Map<string, Buffer>();
+    for (let i = 0; i < 20; i++) {
+      const body = bytes(5000 + i * 100, i);
+      data.set(`videos/v${i}`, body);
+      const info = await s.backend.put(`videos/v${i}`, Readable.from([body]));
+      expect(info.key).toBe(`videos/v${i}`);
+      expect(info.sha256).toBe(sha256(body));
+    }
+    expect(await blobsIn(s.root)).toHaveLength(20);
+    for (const [key, body] of data) {
+      expect(await readAll((await s.backend.get(key)).body)).toEqual(body);
+      expect((await s.backend.head(key)).size).toBe(body.length);
+    }
+    const range = await s.backend.get('videos/v3', { range: { start: 10, end: 19 } });
+    expect(await readAll(range.body)).toEqual(data.get('videos/v3')!.subarray(10, 20));
+    await s.backend.delete('videos/v0');
+    await s.backend.delete('uploads/old');
+    data.delete('videos/v0');
+    expect(await outcome(s.backend.get('videos/v0'))).toBe('NotFound');
+    expect(await outcome(s.backend.get('uploads/old'))).toBe('NotFound');
+    expect(await outcome(s.primary.head('videos/v1'))).toBe('NotFound'); // nothing reached the primary
+    const status = await s.resilience.status();
+    expect(status.fallback).toMatchObject({ enabled: true, pending: 21 });
+    expect(status.circuit.state).toBe('open');
+
+    s.up();
+    await new Promise((r) => setTimeout(r, 120)); // the circuit lets a probe through
+    await s.drain();
+    for (const [key, body] of data) expect(await readAll((await s.primary.get(key)).body)).toEqual(body);
+    expect(await outcome(s.primary.head('videos/v0'))).toBe('NotFound');
+    expect(await outcome(s.primary.head('uploads/old'))).toBe('NotFound'); // the delete was replayed, not lost
+    expect(await blobsIn(s.root)).toEqual([]);
+    expect((await s.catalog.outbox.stats()).pending).toBe(0);
+    expect((await s.resilience.status()).fallback).toMatchObject({ pending: 0, state: 'idle' });
+    expect((await s.backend.list('videos/')).objects.map((o) => o.key).sort()).toEqual([...data.keys()].sort());
+  });
+
+  it('lists what waits in the outbox over what the primary holds', async () => {
+    const s = await stack();
+    for (const k of ['a', 'c', 'e']) await s.backend.put(`logs/${k}`, replayable(Buffer.from(k)));
+    s.down();
+    await s.backend.put('logs/b', replayable(Buffer.from('bb')));
+    await s.backend.put('logs/c', replayable(Buffer.from('cc')));
+    await s.backend.delete('logs/e');
+    s.up();
+    const page = await s.backend.list('logs/', {});
+    expect(page.objects.map((o) => `${o.key}:${o.size}`)).toEqual(['logs/a:1', 'logs/b:2', 'logs/c:2']);
+    // Paged: every key once, in order.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = await s.backend.list('logs/', { limit: 1, cursor });
+      seen.push(...p.objects.map((o) => o.key));
+      cursor = p.cursor;
+    } while (cursor);
+    expect(seen).toEqual(['logs/a', 'logs/b', 'logs/c']);
+  });
+
+  it('keeps per-key order: the last write wins after replay, older copies are superseded', async () => {
+    const s = await stack();
+    s.down();
+    await s.backend.put('scripts/s', replayable(Buffer.from('v1')));
+    await s.backend.put('scripts/s', replayable(Buffer.from('v2')));
+    await s.backend.delete('scripts/s');
+    await s.backend.put('scripts/s', replayable(Buffer.from('v3')));
+    expect(await blobsIn(s.root)).toHaveLength(1);
+    s.up();
+    // The primary is back, but the key still has a queued write: new writes join the queue.
+    await new Promise((r) => setTimeout(r, 120));
+    await s.backend.put('scripts/s', replayable(Buffer.from('v4')));
+    expect((await readAll((await s.backend.get('scripts/s')).body)).toString()).toBe('v4');
+    await s.drain();
+    expect((await readAll((await s.primary.get('scripts/s')).body)).toString()).toBe('v4');
+    expect(await blobsIn(s.root)).toEqual([]);
+  });
+
+  it('never falls back on NotFound or a client error, nor for create-only writes', async () => {
+    const s = await stack();
+    expect(await outcome(s.backend.get('uploads/none'))).toBe('NotFound');
+    expect(await outcome(s.backend.put('uploads/big', replayable(bytes(100)), { maxBytes: 10 }))).toBe('TooLarge');
+    s.down();
+    expect(await outcome(s.backend.put('uploads/c', replayable(Buffer.from('c')), { ifNoneMatch: '*' }))).toBe('BackendUnavailable');
+    expect(await blobsIn(s.root)).toEqual([]);
+    expect(await outcome(s.backend.put('uploads/big', replayable(bytes(100)), { maxBytes: 10 }))).toBe('TooLarge');
+    expect(await blobsIn(s.root)).toEqual([]);
+  });
+
+  it('a one-shot body falls back only when the primary never read it (open circuit)', async () => {
+    const s = await stack({ BHIV_RETRY_BUFFER_MB: '0.01', BHIV_CIRCUIT_FAILURES: '2' });
+    const big = bytes(50_000, 7);
+    s.faults.update({ reset: 1 });
+    // The circuit is closed: the primary started reading, so the body is spent and the error is the caller's to retry.
+    expect(await outcome(s.backend.put('videos/big', Readable.from([big]), { contentLength: big.length }))).toBe('BackendUnavailable');
+    s.faults.update({ reset: 0, down: true });
+    await outcome(s.backend.head('videos/x'));
+    await outcome(s.backend.head('videos/x'));
+    expect(s.resilience.circuit.state).toBe('open');
+    const info = await s.backend.put('videos/big', Readable.from([big.subarray(0, 20_000), big.subarray(20_000)]));
+    expect(info.size).toBe(big.length);
+    expect(await readAll((await s.backend.get('videos/big')).body)).toEqual(big);
+  });
+
+  it('with BHIV_FALLBACK_BACKEND=none, an outage is the caller\'s to see', async () => {
+    const s = await stack({ BHIV_FALLBACK_BACKEND: 'none' });
+    s.down();
+    const err = await s.backend.put('uploads/x', replayable(Buffer.from('x'))).catch((e: unknown) => e);
+    expect(await outcome(Promise.reject(err))).toBe('BackendUnavailable');
+    expect((await s.resilience.status()).fallback.enabled).toBe(false);
+    for (let i = 0; i < 5; i++) await outcome(s.backend.head('uploads/x'));
+    expect(isCircuitOpen(await s.backend.head('uploads/x').catch((e: unknown) => e))).toBe(true);
+  });
+
+  it('survives a restart with entries pending: the outbox is durable, orphan blobs are swept', async () => {
+    const root = await tempDir();
+    const first = await resilientLocal(root);
+    first.down();
+    await first.backend.put('ratings/r1', replayable(Buffer.from('one')));
+    // A blob whose entry never got written (a crash between the two steps), by a writer now gone.
+    await first.resilience.fallback!.backend.put('outbox/host.999999.deadbeef', replayable(Buffer.from('orphan')));
+    await first.close();
+    const second = await resilientLocal(root);
+    open.push(second);
+    expect((await readAll((await second.backend.get('ratings/r1')).body)).toString()).toBe('one');
+    const { sweepOrphanBlobs } = await import('../../src/layers/orphans.js');
+    const fb = second.resilience.fallback!;
+    expect(await sweepOrphanBlobs(fb.backend, second.catalog.outbox, fb.id, 0)).toBe(1);
+    await second.drain();
+    expect((await readAll((await second.primary.get('ratings/r1')).body)).toString()).toBe('one');
+    expect(await blobsIn(root)).toEqual([]);
+  });
+});
