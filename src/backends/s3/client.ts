@@ -1,0 +1,28 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ResolvedS3Options } from './config.js';
+
+/**
+ * One SDK client per backend. Checksums only where S3 requires them: the SDK's default
+ * flexible checksums send chunk-encoded trailers that S3-compatible servers differ on (Ceph 16
+ * refuses them), and our own SHA-256 already guards every byte we write.
+ */
+export function createS3Client(opts: ResolvedS3Options): S3Client {
+  const agentOptions = { keepAlive: true, maxSockets: 64 };
+  return new S3Client({
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    forcePathStyle: opts.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: opts.maxAttempts,
+    requestHandler: {
+      connectionTimeout: opts.connectTimeoutMs,
+      requestTimeout: opts.socketTimeoutMs,
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+    },
+  });
+}

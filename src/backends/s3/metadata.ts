@@ -1,0 +1,105 @@
+import { StorageError } from '../../core/errors.js';
+import { etagFromSha256 } from '../../core/streams.js';
+import type { ObjectInfo } from '../../core/types.js';
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Our own entries in the object's user metadata (`x-amz-meta-bg-…`), never shown as the caller's. */
+const INTERNAL_PREFIX = 'bg-';
+const SHA256 = 'bg-sha256';
+/** Caller entries that cannot travel as plain headers, JSON + percent-encoded. */
+const ENCODED = 'bg-meta';
+
+/** A metadata name S3 keeps as it is: a lowercase HTTP token (S3 lowercases names). */
+const PLAIN_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
+/** A value that survives an HTTP header unchanged: printable ASCII, no edge spaces. */
+const PLAIN_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
+
+export function checkMetadata(metadata: unknown): Record<string, string> {
+  if (metadata === undefined) return {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new StorageError('InvalidArgument', 'metadata must be an object of strings');
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new StorageError('InvalidArgument', `metadata ${JSON.stringify(name)} must be a string`);
+    if (name === '') throw new StorageError('InvalidArgument', 'metadata names must not be empty');
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The caller's metadata as S3 user metadata, plus our SHA-256. Names and values that S3
+ * would alter (upper case, non-ASCII, our own `bg-` prefix) travel JSON-encoded in one entry,
+ * so every entry round-trips exactly while plain ones stay readable to other S3 tools.
+ */
+export function encodeMetadata(metadata: Record<string, string>, sha256: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const odd: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) {
+    if (PLAIN_NAME.test(name) && !name.startsWith(INTERNAL_PREFIX) && PLAIN_VALUE.test(value)) out[name] = value;
+    else odd[name] = value;
+  }
+  if (Object.keys(odd).length > 0) out[ENCODED] = encodeURIComponent(JSON.stringify(odd));
+  if (sha256 !== undefined) out[SHA256] = sha256;
+  return out;
+}
+
+export interface DecodedMetadata {
+  metadata: Record<string, string>;
+  sha256: string | undefined;
+}
+
+export function decodeMetadata(raw: Record<string, string> | undefined): DecodedMetadata {
+  const metadata: Record<string, string> = {};
+  let sha256: string | undefined;
+  for (const [rawName, value] of Object.entries(raw ?? {})) {
+    const name = rawName.toLowerCase();
+    if (name === SHA256) {
+      if (/^[0-9a-f]{64}$/.test(value)) sha256 = value;
+    } else if (name === ENCODED) {
+      try {
+        const parsed: unknown = JSON.parse(decodeURIComponent(value));
+        if (parsed && typeof parsed === 'object') {
+          for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') metadata[k] = v;
+        }
+      } catch {
+        // Not ours after all: keep it as the store has it.
+        metadata[name] = value;
+      }
+    } else if (!name.startsWith(INTERNAL_PREFIX)) {
+      metadata[name] = value;
+    }
+  }
+  return { metadata, sha256 };
+}
+
+/** What HEAD and GET answer about an object, in the SDK's shape. */
+export interface S3ObjectFacts {
+  ContentLength?: number | undefined;
+  ContentType?: string | undefined;
+  ETag?: string | undefined;
+  LastModified?: Date | undefined;
+  Metadata?: Record<string, string> | undefined;
+}
+
+/** Our ETag: from the stored SHA-256 when there is one (as every backend does), else the store's own. */
+export function etagOf(sha256: string | undefined, s3Etag: string | undefined): string {
+  if (sha256 !== undefined) return etagFromSha256(sha256);
+  if (!s3Etag) return '""';
+  return s3Etag.startsWith('"') || s3Etag.startsWith('W/') ? s3Etag : `"${s3Etag}"`;
+}
+
+export function objectInfoFrom(key: string, facts: S3ObjectFacts, size: number): ObjectInfo {
+  const { metadata, sha256 } = decodeMetadata(facts.Metadata);
+  const info: ObjectInfo = {
+    key,
+    size,
+    etag: etagOf(sha256, facts.ETag),
+    contentType: facts.ContentType || DEFAULT_CONTENT_TYPE,
+    lastModified: facts.LastModified ?? new Date(0),
+    metadata,
+  };
+  if (sha256 !== undefined) info.sha256 = sha256;
+  return info;
+}

@@ -1,0 +1,154 @@
+import type { Readable } from 'node:stream';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { StorageError, isStorageError } from '../../core/errors.js';
+import { checkMeasured, etagFromSha256 } from '../../core/streams.js';
+import type { ObjectInfo } from '../../core/types.js';
+import { MeasuredBody } from './body.js';
+import { MAX_PARTS, MAX_SINGLE_COPY_BYTES } from './config.js';
+import { type S3Context, copySource, sseParams } from './context.js';
+import { fromS3Error } from './errors.js';
+import { encodeMetadata, etagOf } from './metadata.js';
+import { MultipartUpload } from './multipart.js';
+import type { CheckedPut } from './validate.js';
+
+/** Joins buffered chunks and splits off `size` bytes. */
+function takeBytes(chunks: Buffer[], size: number): Buffer {
+  const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  chunks.length = 0;
+  if (all.length > size) chunks.push(all.subarray(size));
+  return all.subarray(0, size);
+}
+
+function infoOf(key: string, put: CheckedPut, size: number, sha256: string | undefined, etag: string): ObjectInfo {
+  const info: ObjectInfo = { key, size, etag, contentType: put.contentType, lastModified: new Date(), metadata: { ...put.metadata } };
+  if (sha256 !== undefined) info.sha256 = sha256;
+  return info;
+}
+
+/**
+ * Streams a body into `key`. Bodies up to the multipart threshold are held in memory (a
+ * bounded amount) until they have ended and passed every check, then sent in one PutObject;
+ * nothing is written unless the whole body arrived as promised, so a failed overwrite leaves
+ * the old object as it was. Larger bodies go up as a multipart upload that is completed only
+ * after the same checks, and aborted otherwise.
+ */
+export async function putObject(ctx: S3Context, key: string, body: Readable, put: CheckedPut): Promise<ObjectInfo> {
+  const measured = new MeasuredBody(body, { maxBytes: put.maxBytes, contentLength: put.contentLength, key, signal: put.signal });
+  const threshold = ctx.opts.multipartThresholdBytes;
+  const buffered: Buffer[] = [];
+  let bufferedBytes = 0;
+  const chunks = measured.chunks();
+  try {
+    // A body declared larger than the threshold goes straight to multipart.
+    if (put.contentLength === undefined || put.contentLength <= threshold) {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return await putSingle(ctx, key, Buffer.concat(buffered, bufferedBytes), measured, put);
+        buffered.push(next.value);
+        bufferedBytes += next.value.length;
+        if (bufferedBytes > threshold) break;
+      }
+    }
+    return await putMultipart(ctx, key, buffered, chunks, measured, put);
+  } finally {
+    measured.discard();
+  }
+}
+
+async function putSingle(ctx: S3Context, key: string, data: Buffer, measured: MeasuredBody, put: CheckedPut): Promise<ObjectInfo> {
+  checkMeasured(measured.measuring, put);
+  const sha256 = measured.sha256();
+  try {
+    await ctx.client.send(
+      new PutObjectCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.length,
+        ContentType: put.contentType,
+        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
+        Metadata: encodeMetadata(put.metadata, sha256),
+        ...(put.createOnly ? { IfNoneMatch: '*' } : {}),
+        ...sseParams(ctx),
+      }),
+      { abortSignal: put.signal },
+    );
+  } catch (err) {
+    throw fromS3Error(err, { op: 'put', subject: key, bucket: ctx.bucket, createOnly: put.createOnly });
+  }
+  return infoOf(key, put, data.length, sha256, etagFromSha256(sha256));
+}
+
+async function putMultipart(
+  ctx: S3Context,
+  key: string,
+  buffered: Buffer[],
+  chunks: AsyncGenerator<Buffer>,
+  measured: MeasuredBody,
+  put: CheckedPut,
+): Promise<ObjectInfo> {
+  // With a declared length, parts grow as needed to stay within S3's 10,000.
+  const partSize = put.contentLength !== undefined ? Math.max(ctx.opts.partSizeBytes, Math.ceil(put.contentLength / MAX_PARTS)) : ctx.opts.partSizeBytes;
+  // A SHA-256 declared up front is stored as the upload starts; otherwise it is attached after completing (seal).
+  const upload = await MultipartUpload.start(ctx, {
+    key,
+    headers: { ContentType: put.contentType, ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}), Metadata: encodeMetadata(put.metadata, put.sha256) },
+    signal: put.signal,
+  });
+  let completed = false;
+  try {
+    let pending = buffered.reduce((n, b) => n + b.length, 0);
+    for (;;) {
+      while (pending >= partSize) {
+        await upload.addPart(takeBytes(buffered, partSize));
+        pending -= partSize;
+      }
+      const next = await chunks.next();
+      if (next.done) break;
+      buffered.push(next.value);
+      pending += next.value.length;
+    }
+    if (pending > 0 || measured.bytes === 0) await upload.addPart(takeBytes(buffered, pending));
+    await upload.finishParts();
+    checkMeasured(measured.measuring, put);
+    const s3Etag = await upload.complete(put.createOnly);
+    completed = true;
+    const sha256 = measured.sha256();
+    if (put.sha256 !== undefined) return infoOf(key, put, measured.bytes, sha256, etagFromSha256(sha256));
+    const sealed = await seal(ctx, key, put, measured.bytes, sha256, s3Etag);
+    return infoOf(key, put, measured.bytes, sealed ? sha256 : undefined, sealed ? etagFromSha256(sha256) : etagOf(undefined, s3Etag));
+  } catch (err) {
+    if (!completed) await upload.abort();
+    throw isStorageError(err) ? err : new StorageError('Internal', `upload of ${key} failed`, { cause: err });
+  }
+}
+
+/**
+ * Attaches the SHA-256 (known only once the body has ended) to a completed multipart object by
+ * copying it onto itself with new metadata. MinIO and Ceph do this without moving the data;
+ * `CopySourceIfMatch` makes sure it is still our upload and not a newer writer's. Skipped above
+ * 5 GiB (one CopyObject's limit) or when the object changed: the object is then whole and
+ * correct, only without our checksum.
+ */
+async function seal(ctx: S3Context, key: string, put: CheckedPut, size: number, sha256: string, s3Etag: string | undefined): Promise<boolean> {
+  if (!s3Etag || size > MAX_SINGLE_COPY_BYTES) return false;
+  try {
+    await ctx.client.send(
+      new CopyObjectCommand({
+        Bucket: ctx.bucket,
+        Key: key,
+        CopySource: copySource(ctx, key),
+        CopySourceIfMatch: s3Etag,
+        MetadataDirective: 'REPLACE',
+        ContentType: put.contentType,
+        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
+        Metadata: encodeMetadata(put.metadata, sha256),
+        ...sseParams(ctx),
+      }),
+    );
+    return true;
+  } catch {
+    // Best effort: the object is complete and correct either way, so its put must not fail now.
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/ports.js';
+import { answersHttp, execFileAsync, spawnLogged, stopChild, tailOf, waitUntil } from './process.js';
+import { type S3TestServer, createBucket } from './server.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const provisionScript = join(repoRoot, 'scripts/provision-minio.sh');
+
+/**
+ * The MinIO binary, built once with `go install` (scripts/provision-minio.sh) and cached
+ * outside the repository; the script prints its path on its last line.
+ */
+export async function ensureMinioBinary(): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('bash', [provisionScript], { timeout: 20 * 60_000, maxBuffer: 1 << 20 });
+    const path = stdout.trim().split('\n').pop();
+    if (!path) throw new Error('provision-minio.sh printed no path');
+    return path;
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim().split('\n').pop();
+    throw new Error(stderr || `could not build MinIO: ${(err as Error).message}`);
+  }
+}
+
+/** Starts MinIO on a free 127.0.0.1 port with a temp data folder; `stop()` removes both. */
+export async function startMinio(opts: { bucket?: string } = {}): Promise<S3TestServer> {
+  const binary = await ensureMinioBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'bucketgate-minio-'));
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const accessKeyId = `bgtest${randomBytes(4).toString('hex')}`;
+  const secretAccessKey = randomBytes(20).toString('hex');
+  const endpoint = `http://127.0.0.1:${port}`;
+  const log = join(dir, 'minio.log');
+  const child = spawnLogged(binary, ['server', join(dir, 'data'), '--quiet', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`], log, {
+    ...process.env,
+    MINIO_ROOT_USER: accessKeyId,
+    MINIO_ROOT_PASSWORD: secretAccessKey,
+    MINIO_BROWSER: 'off',
+    MINIO_UPDATE: 'off',
+  });
+  const stop = async () => {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    const ready = async () => {
+      const res = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
+      return res.ok && (await answersHttp(endpoint));
+    };
+    await waitUntil('MinIO', 60_000, ready, () => exited).catch(async (err) => {
+      throw new Error(`MinIO did not start (${(err as Error).message}):\n${await tailOf(log)}`);
+    });
+    const server = { endpoint, accessKeyId, secretAccessKey, region: 'us-east-1', bucket: opts.bucket ?? `bg-test-${randomBytes(4).toString('hex')}`, name: 'minio', stop };
+    await createBucket(server, server.bucket);
+    return server;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
