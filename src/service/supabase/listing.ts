@@ -1,8 +1,8 @@
 import type { Principal } from '../../auth/principal.js';
 import type { CatalogObject } from '../../catalog/types.js';
-import { decodeCursor, encodeCursor } from '../../core/cursor.js';
-import { StorageError } from '../../core/errors.js';
-import type { ObjectInfo } from '../../core/types.js';
+import { encodeCursor } from '../../core/cursor.js';
+import { StorageError, isStorageError } from '../../core/errors.js';
+import type { ListPage, ObjectInfo } from '../../core/types.js';
 import type { ServiceContext } from '../context.js';
 import { type SystemMetadata, bucketOf, indexed, systemMetadata } from './objects.js';
 
@@ -140,22 +140,61 @@ export interface ListV2Result {
   objects: (ListEntry & { key: string; bucket_id: string })[];
 }
 
-/** Supabase's continuation token: base64 of `l:<last name>` (plus sort fields we do not use). */
-export function encodeSupabaseCursor(lastName: string): string {
-  return Buffer.from(`l:${lastName}`, 'utf8').toString('base64');
+/**
+ * Supabase's continuation token: base64 of `l:<last name>` lines (plus sort fields we do not
+ * use). When the backend's own cursor is not simply the last key (a layer may wrap it), it
+ * rides along as `b:<cursor>` so the next page continues exactly where this one stopped.
+ */
+export function encodeSupabaseCursor(lastName: string, backendCursor?: string): string {
+  return Buffer.from(`l:${lastName}${backendCursor ? `\nb:${backendCursor}` : ''}`, 'utf8').toString('base64');
 }
 
-export function decodeSupabaseCursor(token: string): string {
+export function decodeSupabaseCursor(token: string): { after: string; backendCursor?: string } {
   const fields = new Map<string, string>();
   for (const line of Buffer.from(token, 'base64').toString('utf8').split('\n')) {
     const match = /^(\S):(.*)$/.exec(line);
-    if (!match || !'loca'.includes(match[1]!)) throw new StorageError('InvalidArgument', 'Invalid Parameter continuation token');
+    if (!match || !'locab'.includes(match[1]!)) throw new StorageError('InvalidArgument', 'Invalid Parameter continuation token');
     fields.set(match[1]!, match[2]!);
   }
   if ((fields.get('c') ?? 'name') !== 'name' || (fields.get('o') ?? 'asc') !== 'asc') {
     throw new StorageError('Unsupported', 'list-v2 cursors sorted by anything but name ascending are not supported');
   }
-  return fields.get('l') ?? '';
+  return { after: fields.get('l') ?? '', backendCursor: fields.get('b') };
+}
+
+function lastOf(page: ListPage): string | undefined {
+  const candidates = [page.objects.at(-1)?.key, page.prefixes.at(-1)].filter((k): k is string => k !== undefined);
+  return candidates.sort(compareBytes).at(-1);
+}
+
+/**
+ * One page after `after`. Backends take `encodeCursor(key)` to start after any key (the core
+ * contract); one whose layers refuse such a cursor is paged from the start instead, skipping
+ * what sorts before `after` — slower, still exact.
+ */
+async function pageAfter(ctx: ServiceContext, base: string, after: string | undefined, backendCursor: string | undefined, opts: { limit: number; delimiter?: string }): Promise<ListPage> {
+  if (backendCursor !== undefined || after === undefined) return ctx.backend.list(base, { ...opts, cursor: backendCursor });
+  try {
+    return await ctx.backend.list(base, { ...opts, cursor: encodeCursor(after) });
+  } catch (err) {
+    if (!isStorageError(err, 'InvalidArgument')) throw err;
+  }
+  const page: ListPage = { objects: [], prefixes: [] };
+  let cursor: string | undefined;
+  do {
+    const next = await ctx.backend.list(base, { ...opts, cursor, limit: 1000 });
+    page.objects.push(...next.objects.filter((o) => compareBytes(o.key, after) > 0));
+    page.prefixes.push(...next.prefixes.filter((p) => compareBytes(p, after) > 0));
+    cursor = next.cursor;
+  } while (cursor && page.objects.length + page.prefixes.length <= opts.limit);
+  const merged: { key: string; object?: ObjectInfo }[] = [...page.objects.map((object) => ({ key: object.key, object })), ...page.prefixes.map((key) => ({ key }))];
+  merged.sort((a, b) => compareBytes(a.key, b.key));
+  const kept = merged.slice(0, opts.limit);
+  const more = merged.length > opts.limit || cursor !== undefined;
+  const result: ListPage = { objects: kept.flatMap((e) => (e.object ? [e.object] : [])), prefixes: kept.flatMap((e) => (e.object ? [] : [e.key])) };
+  // A plain last-key cursor: the next page comes back here and skips again.
+  if (more && kept.length > 0) result.cursor = encodeCursor(kept.at(-1)!.key);
+  return result;
 }
 
 export async function listV2(ctx: ServiceContext, principal: Principal, bucket: string, opts: ListV2Options): Promise<ListV2Result> {
@@ -175,12 +214,11 @@ export async function listV2(ctx: ServiceContext, principal: Principal, bucket: 
     // Grouped above the user's own folder: that folder is the one entry there is.
     const name = `${asked}${view.only.slice(asked.length).split('/')[0]}/`;
     const exists = (await ctx.backend.list(`${bucket}/${view.only}`, { limit: 1 })).objects.length > 0;
-    if (!exists || (after !== undefined && compareBytes(name, after) <= 0)) return empty;
+    if (!exists || (after !== undefined && compareBytes(name, after.after) <= 0)) return empty;
     return { ...empty, folders: [{ id: null, name, key: name, bucket_id: bucket }] };
   }
 
-  const page = await ctx.backend.list(`${bucket}/${view.prefix}`, {
-    cursor: after ? encodeCursor(`${bucket}/${after}`) : undefined,
+  const page = await pageAfter(ctx, `${bucket}/${view.prefix}`, after === undefined ? undefined : `${bucket}/${after.after}`, after?.backendCursor, {
     limit,
     delimiter: opts.with_delimiter ? '/' : undefined,
   });
@@ -189,7 +227,9 @@ export async function listV2(ctx: ServiceContext, principal: Principal, bucket: 
     page.objects.map(async (info) => ({ ...objectEntry(strip(info.key), info, await indexed(ctx, info)), key: strip(info.key), bucket_id: bucket })),
   );
   const folders = page.prefixes.map((p) => ({ id: null, name: strip(p), key: strip(p), bucket_id: bucket }));
-  if (!page.cursor) return { hasNext: false, folders, objects };
-  const last = strip(decodeCursor(page.cursor)!);
-  return { hasNext: true, nextCursor: encodeSupabaseCursor(last), nextCursorKey: last, folders, objects };
+  const lastKey = lastOf(page);
+  if (!page.cursor || lastKey === undefined) return { hasNext: false, folders, objects };
+  const last = strip(lastKey);
+  const plain = page.cursor === encodeCursor(lastKey);
+  return { hasNext: true, nextCursor: encodeSupabaseCursor(last, plain ? undefined : page.cursor), nextCursorKey: last, folders, objects };
 }
