@@ -31,7 +31,8 @@ export interface UploadGrant {
 export interface GrantRequest {
   segment: string;
   filename: string;
-  contentType: string;
+  /** Guessed from the file name when absent. */
+  contentType?: string;
   /** Declared size; the grant's limit becomes this (never above the segment's). */
   size?: number;
   principal: Principal;

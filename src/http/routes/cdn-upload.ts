@@ -44,7 +44,7 @@ export async function cdnUploadRoutes(app: FastifyInstance, storage: Storage) {
     },
     async (request) => {
       const q = request.query;
-      const grant = await storage.createUploadGrant({ segment: q.segment, filename: q.filename, contentType: q.contentType ?? '', size: q.size, principal: request.principal, direct: true });
+      const grant = await storage.createUploadGrant({ segment: q.segment, filename: q.filename, contentType: q.contentType, size: q.size, principal: request.principal, direct: true });
       return {
         token: grant.token,
         uploadUrl: grant.uploadUrl,
