@@ -45,9 +45,14 @@ export function registerServe(program: Command) {
           process.exit(1);
         }, shutdownMs);
         force.unref();
+        // close() drops the connections idle at that moment; a keep-alive connection whose request
+        // finishes later would otherwise hold the exit for its whole keep-alive timeout.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+        idle.unref();
         let code = 0;
         try {
           await app.close();
+          clearInterval(idle);
           await storage.close();
           console.log(`stopped: ${await finalCounters(storage)}`);
         } catch (err) {
