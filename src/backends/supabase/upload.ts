@@ -40,7 +40,8 @@ export interface UploadRequest {
 
 export async function uploadObject(ctx: UploadContext, req: UploadRequest): Promise<ObjectInfo> {
   const { client, bucket } = ctx;
-  const staging = `${STAGING_FOLDER}/${randomUUID()}`;
+  // One folder per upload: concurrent uploads never add to and prune the same folder.
+  const staging = `${STAGING_FOLDER}/${randomUUID()}/body`;
   const verified = verify(req.body, req);
   const source = verified[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let sent = false;
@@ -95,14 +96,20 @@ async function removeQuietly(client: SupabaseClient, bucket: string, names: stri
 
 /** Removes staging objects older than `olderThanMs` that a crash left behind; returns how many. */
 export async function sweepStaging(client: SupabaseClient, bucket: string, olderThanMs = 24 * 3600 * 1000): Promise<number> {
-  const rows = await client.json<(ObjectRow & { name: string })[]>('POST', `/object/list/${encodeName(bucket)}`, 'list staging', {
-    json: { prefix: STAGING_FOLDER, limit: 1000, offset: 0, sortBy: { column: 'name', order: 'asc' } },
-  });
-  const stale = rows
-    .filter((r) => r.metadata && Date.now() - new Date(r.updated_at ?? r.created_at ?? 0).getTime() > olderThanMs)
-    .map((r) => `${STAGING_FOLDER}/${r.name}`);
-  if (stale.length > 0) await client.send('DELETE', `/object/${encodeName(bucket)}`, 'remove staging', { json: { prefixes: stale } });
-  return stale.length;
+  let removed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await client.json<{ hasNext?: boolean; nextCursor?: string; objects?: ObjectRow[] }>('POST', `/object/list-v2/${encodeName(bucket)}`, 'list staging', {
+      json: { prefix: `${STAGING_FOLDER}/`, limit: 1000, ...(cursor ? { cursor } : {}) },
+    });
+    const stale = (page.objects ?? [])
+      .filter((r) => r.name && Date.now() - new Date(r.updated_at ?? r.created_at ?? 0).getTime() > olderThanMs)
+      .map((r) => r.name!);
+    if (stale.length > 0) await client.send('DELETE', `/object/${encodeName(bucket)}`, 'remove staging', { json: { prefixes: stale } });
+    removed += stale.length;
+    cursor = page.hasNext ? page.nextCursor : undefined;
+  } while (cursor);
+  return removed;
 }
 
 /** `info` of a key that must exist (used after a server-side copy answered without metadata). */
