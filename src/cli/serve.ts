@@ -19,19 +19,10 @@ export function registerServe(program: Command) {
       const storage = await createStorage({ background: true });
       const shutdownMs = readNumber(storage.config.env, 'BHIV_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000, integer: true });
       const app = await buildServer(storage, { logger: opts.log === true });
-      const address = await app.listen({ host: storage.config.host, port: storage.config.port });
-      const base = storage.config.env.PUBLIC_URL ? storage.config.publicUrl : address;
-      console.log(`bucketgate listening on ${address} (backend: ${storage.config.backend}, catalog: ${storage.catalog.dialect})`);
-      console.log(`API docs: ${base}/docs`);
-      if (storage.secretCreated) {
-        // First start without JWT_SECRET: hand the operator a way in, as Jupyter does.
-        const token = await storage.jwt.mint({ role: SERVICE.role, sub: 'operator', ttlSeconds: SERVICE_TOKEN_TTL_SECONDS });
-        console.log(`Service token (valid 30 days; mint more with "bucketgate token"):\n  ${token}`);
-        console.log(`Dashboard: ${base}/#token=${token}`);
-      }
       // SIGTERM: stop accepting, let in-flight requests finish (up to the timeout), stop the
       // replayer after its round, close backends and catalog, log the final counters (a last
-      // scrape may never come). A second signal exits at once.
+      // scrape may never come). A second signal exits at once. Installed before listening, so a
+      // supervisor that signals as soon as it reads the "listening" line still gets all this.
       let closing = false;
       const shutdown = async (signal: string) => {
         if (closing) {
@@ -63,6 +54,16 @@ export function registerServe(program: Command) {
       };
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
+      const address = await app.listen({ host: storage.config.host, port: storage.config.port });
+      const base = storage.config.env.PUBLIC_URL ? storage.config.publicUrl : address;
+      console.log(`bucketgate listening on ${address} (backend: ${storage.config.backend}, catalog: ${storage.catalog.dialect})`);
+      console.log(`API docs: ${base}/docs`);
+      if (storage.secretCreated) {
+        // First start without JWT_SECRET: hand the operator a way in, as Jupyter does.
+        const token = await storage.jwt.mint({ role: SERVICE.role, sub: 'operator', ttlSeconds: SERVICE_TOKEN_TTL_SECONDS });
+        console.log(`Service token (valid 30 days; mint more with "bucketgate token"):\n  ${token}`);
+        console.log(`Dashboard: ${base}/#token=${token}`);
+      }
     });
 }
 
