@@ -52,6 +52,10 @@ export class S3Backend implements Backend {
     return this.ctx.bucket;
   }
 
+  get region(): string {
+    return this.ctx.opts.region;
+  }
+
   /** The SDK client, for setup and diagnostics that go beyond the Backend interface. */
   get client(): S3Context['client'] {
     return this.ctx.client;

@@ -5,8 +5,8 @@ import { type S3BackendOptions, resolveS3Options } from './config.js';
 export { S3Backend } from './backend.js';
 export { type S3BackendOptions, s3OptionsFromEnv } from './config.js';
 export { fromS3Error } from './errors.js';
-// export { setupS3Bucket, minimalIamPolicy, type SetupOptions, type SetupStep } from './setup.js';
-// export { testS3Connection, type ConnectionReport } from './connection-test.js';
+export { setupS3Bucket, minimalIamPolicy, type SetupOptions, type SetupStep } from './setup.js';
+export { testS3Connection, type ConnectionReport } from './connection-test.js';
 
 /**
  * Builds the S3 backend. Nothing is sent to the store here (so a service can start while S3
