@@ -133,6 +133,8 @@ export class TusUploads {
 
   /** Appends what arrives, keeping every byte that landed even when the body fails half way. */
   private async write(id: string, offset: number, limit: number, body: Readable): Promise<number> {
+    // The file is opened before the body flows, so the first error always finds its reader.
+    const fh = await open(this.paths(id).part, 'a');
     const measured = new MeasuringStream(limit - offset);
     body.on('error', (err) => measured.destroy(err));
     // A client that goes away mid-body ends nothing: stop there, keeping what landed.
@@ -140,7 +142,6 @@ export class TusUploads {
       if (!body.readableEnded) measured.destroy(new StorageError('InvalidArgument', 'the body ended before it was complete'));
     });
     body.pipe(measured);
-    const fh = await open(this.paths(id).part, 'a');
     try {
       for await (const chunk of measured) await fh.write(chunk as Buffer);
     } finally {
