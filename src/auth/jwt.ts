@@ -1,51 +1,111 @@
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyOptions, SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { JwtAlgorithm } from '../config/security.js';
 import { StorageError } from '../core/errors.js';
+import { type AsymmetricKeys, type KeySources, loadAsymmetricKeys } from './jwt-keys.js';
 import type { Principal } from './principal.js';
 
 /**
- * Bearer JWTs with Supabase-style claims (`sub`, `role`, `aud`, `exp`), HS256 over JWT_SECRET.
- * Only HS256 is accepted, so `none` and algorithm confusion are refused by construction.
+ * Bearer JWTs with Supabase-style claims (`sub`, `role`, `aud`, `exp`). HS256 is verified with
+ * JWT_SECRET (or the generated secret); RS256/ES256 with a JWKS URL or a PEM public key.
+ * The algorithm in the token's header only picks which of our keys to try, and each key is
+ * bound to its algorithm, so `none`, HS256 signed with a public key (algorithm confusion) and
+ * anything unlisted are refused. `exp` is required; clock skew is bounded.
  */
 export const JWT_AUDIENCE = 'authenticated';
-const CLOCK_TOLERANCE_SECONDS = 30;
 const ROLES = new Set(['anon', 'authenticated', 'service_role']);
+/** Anonymous tokens (Supabase's anon key) may carry this audience; they grant nothing anyway. */
+const ANON_AUDIENCE = 'anon';
+
+export interface JwtOptions extends KeySources {
+  audiences?: string[];
+  issuer?: string;
+  clockSkewSeconds?: number;
+  algorithms?: JwtAlgorithm[];
+}
 
 export class JwtAuthority {
-  private readonly key: Uint8Array;
+  private readonly hmacKey: Uint8Array;
+  private readonly asymmetric: AsymmetricKeys | undefined;
+  readonly audiences: string[];
+  readonly algorithms: JwtAlgorithm[];
+  private readonly issuer: string | undefined;
+  private readonly skew: number;
 
-  constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+  constructor(secret: string, opts: JwtOptions = {}) {
+    this.hmacKey = new TextEncoder().encode(secret);
+    this.asymmetric = loadAsymmetricKeys(opts);
+    this.audiences = opts.audiences?.length ? [...opts.audiences] : [JWT_AUDIENCE];
+    this.algorithms = opts.algorithms?.length ? [...opts.algorithms] : this.asymmetric ? ['HS256', 'RS256', 'ES256'] : ['HS256'];
+    this.issuer = opts.issuer;
+    this.skew = opts.clockSkewSeconds ?? 30;
+  }
+
+  /** Whether `bucketgate token` can mint: only HS256 tokens, signed with the service's own secret. */
+  get canMint(): boolean {
+    return this.algorithms.includes('HS256');
   }
 
   async mint(claims: { role: Principal['role']; sub?: string; ttlSeconds: number }): Promise<string> {
+    if (!this.canMint) throw new StorageError('Unsupported', 'HS256 is not in JWT_ALGORITHMS: tokens come from your identity provider, bucketgate cannot mint them');
     const jwt = new SignJWT({ role: claims.role })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt()
-      .setAudience(claims.role === 'anon' ? 'anon' : JWT_AUDIENCE)
+      .setAudience(claims.role === 'anon' ? ANON_AUDIENCE : this.audiences[0]!)
       .setExpirationTime(Math.floor(Date.now() / 1000) + claims.ttlSeconds);
+    if (this.issuer) jwt.setIssuer(this.issuer);
     if (claims.sub) jwt.setSubject(claims.sub);
-    return jwt.sign(this.key);
+    return jwt.sign(this.hmacKey);
   }
 
-  /** Verifies a bearer token and returns who it names; InvalidToken/Unauthenticated otherwise. */
+  /** Verifies a bearer token and returns who it names; Unauthenticated otherwise. */
   async verify(token: string): Promise<Principal> {
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        audience: [JWT_AUDIENCE, 'anon'],
-        requiredClaims: ['exp'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      }));
-    } catch (err) {
-      const reason = err instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is not valid';
-      throw new StorageError('Unauthenticated', reason);
-    }
+    const payload = await this.verifySignature(token);
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Principal['role']) : undefined;
     if (!role) throw new StorageError('Unauthenticated', 'token has no valid role claim');
-    if (role === 'authenticated' && (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.includes('/'))) {
+    const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
+    // Only an anon token may use the anon audience: a user's or the service's must be ours.
+    if (role !== 'anon' && !aud.some((a) => this.audiences.includes(a))) throw new StorageError('Unauthenticated', 'token is not valid');
+    if (role === 'authenticated' && (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.includes('/') || payload.sub.length > 200)) {
       throw new StorageError('Unauthenticated', 'token of an authenticated user needs a sub claim without "/"');
     }
     return role === 'anon' ? { role } : { role, sub: payload.sub };
   }
+
+  private async verifySignature(token: string): Promise<JWTPayload> {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new StorageError('Unauthenticated', 'token is not valid');
+    }
+    if (alg === undefined || !(this.algorithms as string[]).includes(alg)) throw new StorageError('Unauthenticated', 'token is not valid');
+    const options: JWTVerifyOptions = {
+      algorithms: [alg],
+      audience: [...this.audiences, ANON_AUDIENCE],
+      requiredClaims: ['exp'],
+      clockTolerance: this.skew,
+      ...(this.issuer ? { issuer: this.issuer } : {}),
+    };
+    try {
+      if (alg === 'HS256') return (await jwtVerify(token, this.hmacKey, options)).payload;
+      if (!this.asymmetric) throw new StorageError('Unauthenticated', 'token is not valid');
+      if (this.asymmetric.kind === 'jwks') return (await jwtVerify(token, this.asymmetric.resolve, options)).payload;
+      if (alg !== this.asymmetric.algorithm) throw new StorageError('Unauthenticated', 'token is not valid');
+      return (await jwtVerify(token, this.asymmetric.key, options)).payload;
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      if (this.asymmetric?.kind === 'jwks' && alg !== 'HS256' && jwksUnreachable(err)) {
+        // The identity provider is unreachable: not the caller's fault, and worth a retry.
+        throw new StorageError('BackendUnavailable', 'the JWKS endpoint could not be reached to verify the token', { cause: err });
+      }
+      throw new StorageError('Unauthenticated', err instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is not valid');
+    }
+  }
+}
+
+/** A JWKS fetch that timed out, failed on the network or got no 200: the provider is down, the token may be fine. */
+function jwksUnreachable(err: unknown): boolean {
+  if (err instanceof joseErrors.JWKSTimeout) return true;
+  if (err instanceof TypeError && /fetch failed/i.test(err.message)) return true;
+  return err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/i.test(err.message);
 }

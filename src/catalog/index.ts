@@ -35,7 +35,7 @@ class KyselyCatalog implements Catalog {
   list(opts: CatalogListOptions): Promise<CatalogPage> {
     return guard('list', () => objects.listObjects(this.c, opts));
   }
-  stats(filter?: { owner?: string; segments?: readonly string[] }): Promise<CatalogStats> {
+  stats(filter?: { owner?: string; segments?: readonly string[]; prefix?: string }): Promise<CatalogStats> {
     return guard('stats', () => objects.objectStats(this.c, filter));
   }
   createUploadToken(token: UploadToken): Promise<void> {

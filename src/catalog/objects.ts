@@ -98,7 +98,7 @@ export async function listObjects(c: CatalogDb, opts: CatalogListOptions): Promi
   return rows.length > limit && last ? { items, cursor: encodeCursor(last.key) } : { items };
 }
 
-export async function objectStats(c: CatalogDb, filter: { owner?: string; segments?: readonly string[] } = {}): Promise<CatalogStats> {
+export async function objectStats(c: CatalogDb, filter: { owner?: string; segments?: readonly string[]; prefix?: string } = {}): Promise<CatalogStats> {
   const stats: CatalogStats = { segments: {}, total: { count: 0, bytes: 0 } };
   if (filter.segments !== undefined && filter.segments.length === 0) return stats;
   let query = c.db
@@ -108,6 +108,12 @@ export async function objectStats(c: CatalogDb, filter: { owner?: string; segmen
     .orderBy('segment');
   if (filter.owner !== undefined) query = query.where('owner', '=', filter.owner);
   if (filter.segments !== undefined) query = query.where('segment', 'in', [...filter.segments]);
+  if (filter.prefix) {
+    assertWellFormed(filter.prefix, 'prefix');
+    query = query.where('key', '>=', filter.prefix);
+    const upper = prefixUpperBound(filter.prefix);
+    if (upper !== undefined) query = query.where('key', '<', upper);
+  }
   for (const row of await query.execute()) {
     const entry = { count: toNumber(row.count), bytes: toNumber(row.bytes as number | string) };
     stats.segments[row.segment] = entry;

@@ -70,7 +70,8 @@ export interface Catalog {
   deleteByKey(key: string): Promise<boolean>;
   /** Sorted by key; stable across pages. */
   list(opts: CatalogListOptions): Promise<CatalogPage>;
-  stats(filter?: { owner?: string; segments?: readonly string[] }): Promise<CatalogStats>;
+  /** `prefix`: only keys starting with it (a user's folder), so statistics follow the same lines as reads. */
+  stats(filter?: { owner?: string; segments?: readonly string[]; prefix?: string }): Promise<CatalogStats>;
   createUploadToken(token: UploadToken): Promise<void>;
   /**
    * Atomically marks the token used and returns it; undefined when unknown, already used

@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { type Env, configError, readBool, readChoice, readNumber, readString, readUrl } from './parse.js';
+import { type SecurityConfig, loadSecurityConfig } from './security.js';
 import { type SegmentConfig, defaultSegments, loadSegmentsFile } from './segments.js';
 
 export type { Env } from './parse.js';
 export type { SegmentConfig } from './segments.js';
+export type { SecurityConfig } from './security.js';
 export { typeAllowed } from './segments.js';
 
 export const BACKEND_KINDS = ['local', 's3', 'minio', 'supabase'] as const;
@@ -27,6 +29,8 @@ export interface Config {
   uploadTokenTtlSeconds: number;
   cloudfrontDomain: string | undefined;
   segments: SegmentConfig[];
+  /** Authentication, policies, signing, encryption at rest, limits (docs/security.md). */
+  security: SecurityConfig;
   /** The variables the config was read from (process env over `.env`). */
   env: Env;
 }
@@ -82,6 +86,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     uploadTokenTtlSeconds: readNumber(env, 'UPLOAD_TOKEN_TTL_SECONDS', 900, { min: 1, max: 7 * 24 * 3600, integer: true }),
     cloudfrontDomain: cloudfront?.replace(/^https?:\/\//, ''),
     segments,
+    security: loadSecurityConfig(env),
     env,
   };
 }

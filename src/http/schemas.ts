@@ -58,6 +58,15 @@ export const idParamsSchema = {
   required: ['id'],
 } as const;
 
+/** `?expires=&signature=` of a signed download link (POST /cdn/sign makes them). */
+export const signedLinkQuerySchema = {
+  type: 'object',
+  properties: {
+    expires: { type: 'integer', minimum: 0, maximum: 1e12, description: 'Unix seconds; with signature, a signed link' },
+    signature: { type: 'string', maxLength: 64, description: 'HMAC-SHA256 of the link (base64url)' },
+  },
+} as const;
+
 /** Standard error responses for a route, so the OpenAPI document is honest about them. */
 export function errors(...statuses: number[]) {
   return Object.fromEntries(statuses.map((s) => [s, errorSchema]));

@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StorageError, isStorageError } from '../core/errors.js';
-import { isActiveContent } from '../service/content-type.js';
+import { isInlineSafe } from '../service/content-type.js';
+import { findBySignature } from '../service/signed-links.js';
 import type { Storage } from '../service/storage.js';
 import { etagMatches, ifRangeHolds, notModifiedSince, parseRangeHeader } from './range.js';
 
 export type ServeMode = 'download' | 'stream';
+export type SignedLinkQuery = { expires?: number; signature?: string };
 
 function contentDisposition(kind: 'attachment' | 'inline', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -21,8 +23,13 @@ function cdnUrl(domain: string, key: string): string {
  * for a 304), then the body straight from the backend, ranged when asked. `download` is an
  * attachment; `stream` is inline for media players. Active content is never inline.
  */
-export async function serveObject(storage: Storage, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, mode: ServeMode) {
-  const { row, parsed } = await storage.findById(request.params.id, request.principal);
+export async function serveObject(storage: Storage, request: FastifyRequest<{ Params: { id: string }; Querystring: SignedLinkQuery }>, reply: FastifyReply, mode: ServeMode) {
+  const { expires, signature } = request.query ?? {};
+  // A signed link authorises reading this one object, whoever presents it.
+  const { row, parsed } =
+    expires !== undefined || signature !== undefined
+      ? await findBySignature(storage.ctx, request.params.id, expires, signature)
+      : await storage.findById(request.params.id, request.principal);
   const segment = storage.config.segments.find((s) => s.name === parsed.segment);
   const isPublic = segment?.public === true;
   reply.header('cache-control', isPublic ? 'public, max-age=86400' : 'private, no-store');
@@ -38,9 +45,10 @@ export async function serveObject(storage: Storage, request: FastifyRequest<{ Pa
   }
 
   const filename = parsed.parts[parsed.parts.length - 1]!;
-  const inline = mode === 'stream' && !isActiveContent(row.contentType);
+  // Inline only for passive media and plain text; anything a browser might run is an attachment in a sandbox.
+  const inline = mode === 'stream' && isInlineSafe(row.contentType);
   reply.header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', filename));
-  if (isActiveContent(row.contentType)) reply.header('content-security-policy', "sandbox; default-src 'none'");
+  if (!isInlineSafe(row.contentType)) reply.header('content-security-policy', "sandbox; default-src 'none'");
   reply.header('accept-ranges', 'bytes');
 
   if (request.method === 'HEAD') {

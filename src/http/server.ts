@@ -1,23 +1,16 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Principal } from '../auth/principal.js';
-import { ANONYMOUS } from '../auth/principal.js';
 import { StorageError } from '../core/errors.js';
 import { VERSION, type Storage } from '../service/storage.js';
-import { principalOf } from './auth.js';
 import { errorBody, sendError } from './errors.js';
 import { bucketRoutes } from './routes/bucket.js';
 import { cdnReadRoutes } from './routes/cdn-read.js';
 import { cdnUploadRoutes } from './routes/cdn-upload.js';
 import { observabilityRoutes } from './routes/observability.js';
 import { storageRoutes } from './routes/storage.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal;
-  }
-}
+import { cdnSignRoutes } from './routes/cdn-sign.js';
+import { registerSecurity } from './security.js';
 
 export interface ServerOptions {
   /** A client idle this long (headers or body) is cut off. */
@@ -25,19 +18,26 @@ export interface ServerOptions {
   logger?: boolean;
 }
 
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
 export async function buildServer(storage: Storage, opts: ServerOptions = {}): Promise<FastifyInstance> {
-  const idle = opts.idleTimeoutMs ?? Number(storage.config.env.BHIV_IDLE_TIMEOUT_MS ?? 30_000);
+  const limits = storage.config.security;
+  const idle = opts.idleTimeoutMs ?? limits.idleTimeoutMs;
   const app = Fastify({
-    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.apikey'] } : false,
+    // Slow clients: idle sockets, slow headers and (optionally) slow whole requests are cut off.
     connectionTimeout: idle,
     keepAliveTimeout: 5_000,
-    requestTimeout: 0,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks header and request deadlines on this interval (30 s by default: too coarse).
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))) },
+    trustProxy: limits.trustProxy,
     bodyLimit: 1024 * 1024,
     maxParamLength: 256,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
   });
-  app.server.headersTimeout = Math.min(idle, 60_000);
+  app.server.headersTimeout = limits.headersTimeoutMs;
 
   // Malformed HTTP (e.g. Content-Length with Transfer-Encoding) never reaches a route.
   app.server.removeAllListeners('clientError');
@@ -45,15 +45,10 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
     if (!socket.writable) return socket.destroy();
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(errorBody(new StorageError('InvalidArgument', code === 408 ? 'request timed out' : 'malformed HTTP request')));
-    socket.end(`HTTP/1.1 ${code} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${code} ${REASONS[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
-  app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    request.principal = ANONYMOUS;
-    request.principal = await principalOf(request, storage.jwt);
-  });
+  await registerSecurity(app, storage);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new StorageError('NotFound', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
@@ -70,6 +65,7 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
 
   await cdnUploadRoutes(app, storage);
   await cdnReadRoutes(app, storage);
+  await cdnSignRoutes(app, storage);
   await bucketRoutes(app, storage);
   await storageRoutes(app, storage);
   await observabilityRoutes(app, storage);

@@ -31,3 +31,13 @@ export function isActiveContent(contentType: string): boolean {
     contentType.split(';')[0]!.trim().toLowerCase(),
   );
 }
+
+/**
+ * Types a browser shows passively (media, plain text, PDF in its own viewer): the only ones
+ * served inline. Everything else is an attachment under a sandboxing Content-Security-Policy.
+ */
+export function isInlineSafe(contentType: string): boolean {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'image/svg+xml') return false;
+  return /^(image|video|audio)\/[a-z0-9.+-]+$/.test(type) || /^(text\/plain|text\/csv|application\/json|application\/pdf)$/.test(type);
+}

@@ -1,4 +1,5 @@
 import type { Policy } from '../auth/policy.js';
+import type { RequestSigner } from '../auth/signing.js';
 import type { Catalog, CatalogObject } from '../catalog/types.js';
 import type { Config, SegmentConfig } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
@@ -12,6 +13,7 @@ export interface ServiceContext {
   catalog: Catalog;
   keys: KeyRules;
   policy: Policy;
+  signer: RequestSigner;
 }
 
 /** The public face of a stored object, as the API returns it. */

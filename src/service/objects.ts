@@ -7,6 +7,7 @@ import type { ParsedKey } from '../core/keys.js';
 import type { ByteRange, GetResult } from '../core/types.js';
 import { guessContentType, normalizeContentType } from './content-type.js';
 import { type ServiceContext, type StoredObject, segmentOf, toStored } from './context.js';
+import { guardContent } from './sniff.js';
 
 export interface UploadOptions {
   contentType?: string;
@@ -55,7 +56,8 @@ export async function storeBody(
   body: Readable,
   opts: UploadOptions & { contentType: string; maxBytes: number; owner: string | null },
 ): Promise<StoredObject> {
-  const info = await ctx.backend.put(parsed.key, body, {
+  const checked = guardContent(segmentOf(ctx, parsed.segment), opts.contentType, body);
+  const info = await ctx.backend.put(parsed.key, checked, {
     contentType: opts.contentType,
     maxBytes: opts.maxBytes,
     contentLength: opts.contentLength,

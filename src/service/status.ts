@@ -4,33 +4,50 @@ import { SECRET_VARIABLES } from '../config/index.js';
 import { isStorageError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
 
-/** Per-segment counts and bytes from the catalog, limited to what the principal may read. */
+/**
+ * Per-segment counts and bytes from the catalog, counting only what the principal may read
+ * (the Policy's read scope: a whole segment, their own folder, or nothing), so statistics
+ * never tell anyone the size of a file they could not download.
+ */
 export async function visibleStats(ctx: ServiceContext, principal: Principal): Promise<CatalogStats> {
   if (principal.role === 'service_role') return ctx.catalog.stats();
-  const publicSegments = ctx.config.segments.filter((s) => s.public).map((s) => s.name);
-  const privateSegments = ctx.config.segments.filter((s) => !s.public).map((s) => s.name);
-  const parts = [publicSegments.length ? await ctx.catalog.stats({ segments: publicSegments }) : undefined];
-  if (principal.role === 'authenticated' && principal.sub && privateSegments.length) {
-    parts.push(await ctx.catalog.stats({ owner: principal.sub, segments: privateSegments }));
-  }
   const merged: CatalogStats = { segments: {}, total: { count: 0, bytes: 0 } };
-  for (const s of ctx.config.segments) merged.segments[s.name] = { count: 0, bytes: 0 };
-  for (const part of parts) {
-    if (!part) continue;
-    for (const [name, v] of Object.entries(part.segments)) {
-      const into = (merged.segments[name] ??= { count: 0, bytes: 0 });
-      into.count += v.count;
-      into.bytes += v.bytes;
-      merged.total.count += v.count;
-      merged.total.bytes += v.bytes;
-    }
+  const whole: string[] = [];
+  for (const s of ctx.config.segments) {
+    merged.segments[s.name] = { count: 0, bytes: 0 };
+    const scope = ctx.policy.scope(principal, 'read', s.name);
+    if (scope === '') whole.push(s.name);
+    else if (scope !== null) add(merged, await ctx.catalog.stats({ segments: [s.name], prefix: `${s.name}/${scope}` }));
   }
+  if (whole.length > 0) add(merged, await ctx.catalog.stats({ segments: whole }));
   return merged;
+}
+
+function add(into: CatalogStats, part: CatalogStats): void {
+  for (const [name, v] of Object.entries(part.segments)) {
+    const entry = (into.segments[name] ??= { count: 0, bytes: 0 });
+    entry.count += v.count;
+    entry.bytes += v.bytes;
+    into.total.count += v.count;
+    into.total.bytes += v.bytes;
+  }
+}
+
+/** How stored bytes are protected at rest, from the backend actually configured. */
+export function encryptionAtRest(ctx: ServiceContext): { atRest: 'local-aes-256-gcm' | 'sse:AES256' | 'sse:aws:kms' | 'none' } {
+  const { backend, env, security } = ctx.config;
+  if (backend === 'local') return { atRest: security.encryptionKey ? 'local-aes-256-gcm' : 'none' };
+  if (backend === 's3' || backend === 'minio') {
+    const sse = (env.S3_SSE ?? '').trim().toLowerCase();
+    if (sse === 'aes256') return { atRest: 'sse:AES256' };
+    if (sse === 'aws:kms') return { atRest: 'sse:aws:kms' };
+  }
+  return { atRest: 'none' };
 }
 
 /** The configuration as operators may see it: every secret replaced. */
 export function redactedConfig(ctx: ServiceContext): Record<string, unknown> {
-  const { env: _env, jwtSecret, databaseUrl, ...rest } = ctx.config;
+  const { env: _env, jwtSecret, databaseUrl, security: _security, ...rest } = ctx.config;
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(ctx.config.env)) {
     if (value === undefined || !/^(BHIV_|USE_|S3_|AWS_|SUPABASE_|CLOUDFRONT_|MAX_UPLOAD|DATABASE_URL|JWT_|PUBLIC_URL|UPLOAD_TOKEN)/.test(name)) continue;

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { JwtAuthority } from '../auth/jwt.js';
 import { Policy } from '../auth/policy.js';
+import { loadPolicyFile } from '../auth/policy-file.js';
 import { type Principal, SERVICE } from '../auth/principal.js';
 import { loadOrCreateSecret } from '../auth/secret.js';
+import { RequestSigner } from '../auth/signing.js';
 import { openCatalog } from '../catalog/index.js';
 import type { Catalog, CatalogStats } from '../catalog/types.js';
 import { type Config, loadConfig } from '../config/index.js';
@@ -18,7 +21,7 @@ import { createBackend } from './backend-factory.js';
 import { Resilience } from './layers.js';
 import type { ServiceContext, StoredObject } from './context.js';
 import { type UploadOptions, deleteObject, findReadable, listObjects, openObject, toReadable, uploadStream } from './objects.js';
-import { healthOf, redactedConfig, visibleStats } from './status.js';
+import { encryptionAtRest, healthOf, redactedConfig, visibleStats } from './status.js';
 import { type GrantRequest, type UploadGrant, completeDirectUpload, createUploadGrant, uploadWithToken } from './uploads.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -41,11 +44,13 @@ export class Storage {
     readonly keys: KeyRules,
     /** Retry, circuit breaker and fallback around the backend (service/layers.ts); `rawBackend` is then its stack. */
     readonly resilience?: Resilience,
+    /** Signs download links and binds upload tokens (auth/signing.ts). */
+    signer: RequestSigner = new RequestSigner([randomBytes(32)]),
   ) {
     collectDefaultMetrics({ register: this.metrics, prefix: 'bucketgate_' });
     resilience?.register(this.metrics);
     const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(resilience?.backend ?? rawBackend);
-    this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments) };
+    this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments, loadPolicyFile(config.security.policyFile, config.segments)), signer };
   }
 
   get backend(): Backend {
@@ -141,6 +146,8 @@ export class Storage {
       catalog: { dialect: this.catalog.dialect, ...catalog },
       circuit: resilience?.circuit ?? null,
       fallback: resilience?.fallback ?? { enabled: false, state: 'not configured' },
+      encryption: encryptionAtRest(this.ctx),
+      policies: Object.fromEntries(this.config.segments.map((s) => [s.name, this.policy.rulesOf(s.name)])),
       config: redactedConfig(this.ctx),
     };
   }
@@ -169,8 +176,10 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<St
   const secret = config.jwtSecret
     ? { secret: config.jwtSecret, created: false }
     : await loadOrCreateSecret(join(config.bucketPath, '.bucketgate', 'jwt-secret'));
+  const jwt = new JwtAuthority(secret.secret, config.security.jwt);
+  const signer = RequestSigner.fromConfig(config.security.signingSecrets, secret.secret);
   const resilience = await Resilience.create(config, backend, catalog);
   if (opts.background) await resilience.start();
-  const storage = new Storage(config, backend, catalog, new JwtAuthority(secret.secret), keys, resilience);
+  const storage = new Storage(config, backend, catalog, jwt, keys, resilience, signer);
   return Object.assign(storage, { secretCreated: secret.created });
 }

@@ -4,8 +4,9 @@ import type { Principal } from '../auth/principal.js';
 import { StorageError } from '../core/errors.js';
 import type { PresignedRequest } from '../core/types.js';
 import { normalizeContentType } from './content-type.js';
-import { type ServiceContext, type StoredObject, toStored } from './context.js';
+import { type ServiceContext, type StoredObject, segmentOf, toStored } from './context.js';
 import { planUpload, storeBody } from './objects.js';
+import { checkStoredContent } from './sniff.js';
 
 /**
  * Upload grants: a single-use token bound to a key, a content type and a maximum size,
@@ -45,8 +46,9 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
   }
   const plan = planUpload(ctx, req.segment, req.filename, { contentType: req.contentType, principal: req.principal, contentLength: req.size });
   const maxBytes = req.size ?? plan.maxBytes;
-  const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(Date.now() + ctx.config.uploadTokenTtlSeconds * 1000);
+  // Whole seconds, so the expiry signed into the token is exactly the one the catalog keeps.
+  const expiresAt = new Date(Math.floor(Date.now() / 1000 + ctx.config.uploadTokenTtlSeconds) * 1000);
+  const token = bindToken(ctx, { key: plan.parsed.key, contentType: plan.contentType, maxBytes, expiresAt });
   await ctx.catalog.createUploadToken({ token, key: plan.parsed.key, contentType: plan.contentType, maxBytes, owner: plan.principal.sub ?? null, expiresAt });
   const grant: UploadGrant = {
     token,
@@ -68,10 +70,33 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
   return grant;
 }
 
+/**
+ * An upload token is a random nonce followed by an HMAC over the grant it was issued for
+ * (method, key, expiry, maximum size, content type, nonce). The catalog makes it single-use;
+ * the HMAC makes it worthless for any other grant, even one written into the catalog by hand.
+ */
+const NONCE_CHARS = 32;
+const TOKEN = /^[A-Za-z0-9_-]{75}$/;
+
+type GrantFields = { key: string; contentType: string; maxBytes: number; expiresAt: Date };
+
+function signedFields(grant: GrantFields, nonce: string) {
+  return { method: 'PUT' as const, key: grant.key, expiresAt: Math.floor(grant.expiresAt.getTime() / 1000), maxBytes: grant.maxBytes, contentType: grant.contentType, nonce };
+}
+
+function bindToken(ctx: ServiceContext, grant: GrantFields): string {
+  const nonce = randomBytes(24).toString('base64url');
+  return `${nonce}${ctx.signer.sign(signedFields(grant, nonce))}`;
+}
+
 async function consume(ctx: ServiceContext, token: unknown) {
-  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{20,100}$/.test(token)) throw new StorageError('InvalidToken', 'upload token is malformed');
+  // A malformed token never reaches the catalog.
+  if (typeof token !== 'string' || !TOKEN.test(token)) throw new StorageError('InvalidToken', 'upload token is malformed');
   const grant = await ctx.catalog.consumeUploadToken(token);
   if (!grant) throw new StorageError('InvalidToken', 'upload token is unknown, used or expired');
+  if (!ctx.signer.matches(signedFields(grant, token.slice(0, NONCE_CHARS)), token.slice(NONCE_CHARS))) {
+    throw new StorageError('InvalidToken', 'upload token does not match its grant');
+  }
   return grant;
 }
 
@@ -107,6 +132,13 @@ export async function completeDirectUpload(ctx: ServiceContext, token: string, e
     throw info.size > grant.maxBytes
       ? new StorageError('TooLarge', `uploaded ${info.size} bytes, over the grant's ${grant.maxBytes}`)
       : new StorageError('PreconditionFailed', `uploaded ${info.size} bytes, not the ${expected?.size} declared`);
+  }
+  // Bytes that went straight to the backend were never sniffed on the way: judge them now.
+  try {
+    await checkStoredContent(ctx.backend, segmentOf(ctx, parsed.segment), { key: grant.key, size: info.size, contentType: grant.contentType });
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'UnsupportedType') await ctx.backend.delete(grant.key);
+    throw err;
   }
   const row = await ctx.catalog.upsertObject({
     key: grant.key,

@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(async () => h?.stop());
 
 it('redirects downloads of public segments to the CDN, and serves private ones itself', async () => {
-  const pub = await upload(h, 'videos', 'intro clip.mp4', 'frames', 'video/mp4');
+  const pub = await upload(h, 'videos', 'intro clip.mp4', Buffer.from('\0\0\0\x14ftypisom frames', 'latin1'), 'video/mp4');
   const res = await fetch(`${h.url}/cdn/download/${pub.id}`, { redirect: 'manual' });
   expect(res.status).toBe(302);
   expect(res.headers.get('location')).toBe('https://d123456789.cloudfront.net/videos/intro%20clip.mp4');

@@ -232,7 +232,8 @@ export function describeHttpService(name: string, backend?: BackendFactory) {
     describe('downloads and streaming', () => {
       let id: string;
       let etag: string;
-      const data = Buffer.from('0123456789abcdefghij');
+      // A real MP4 box header: videos has a type allow-list, so uploads must look like what they declare.
+      const data = Buffer.from('\0\0\0\x14ftypisom0123mp41', 'latin1');
       beforeAll(async () => {
         const obj = await upload(h, 'videos', 'ranges/clip.mp4', data, 'video/mp4');
         id = obj.id;

@@ -1,32 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import type { Storage } from '../../service/storage.js';
-import { errors, idParamsSchema, listQuerySchema, listResponseSchema } from '../schemas.js';
-import { serveObject } from '../serve-object.js';
+import { errors, idParamsSchema, listQuerySchema, listResponseSchema, signedLinkQuerySchema } from '../schemas.js';
+import { type SignedLinkQuery, serveObject } from '../serve-object.js';
 
 const binary = { description: 'The object\'s bytes', type: 'string', format: 'binary' } as const;
 
 /** Reading, listing and deleting objects by their catalog id. */
 export async function cdnReadRoutes(app: FastifyInstance, storage: Storage) {
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: SignedLinkQuery }>(
     '/cdn/download/:id',
     {
       schema: {
         summary: 'Download an object as an attachment (302 to the CDN for public segments when CLOUDFRONT_DOMAIN is set)',
         tags: ['cdn'],
         params: idParamsSchema,
+        querystring: signedLinkQuerySchema,
         response: { 200: binary, 206: binary, 302: { type: 'null' }, 304: { type: 'null' }, ...errors(401, 404, 416, 503) },
       },
     },
     (request, reply) => serveObject(storage, request, reply, 'download'),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: SignedLinkQuery }>(
     '/cdn/stream/:id',
     {
       schema: {
         summary: 'Stream an object inline with HTTP Range support (for video and audio players)',
         tags: ['cdn'],
         params: idParamsSchema,
+        querystring: signedLinkQuerySchema,
         response: { 200: binary, 206: binary, 304: { type: 'null' }, ...errors(401, 404, 416, 503) },
       },
     },

@@ -7,6 +7,7 @@ import type { ParsedKey } from '../../core/keys.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { normalizeContentType } from '../content-type.js';
 import type { ServiceContext } from '../context.js';
+import { checkStoredContent, guardContent } from '../sniff.js';
 import { bucketNotFound, objectNotFound } from './errors.js';
 import { type UserMetadata, decodeMetadata, encodeMetadata } from './metadata.js';
 
@@ -162,7 +163,7 @@ export function planWrite(ctx: ServiceContext, req: Omit<WriteRequest, 'body'>) 
 /** Streams a body into the backend (create-only unless upsert) and records it in the catalog. */
 export async function writeObject(ctx: ServiceContext, req: WriteRequest): Promise<{ info: ObjectInfo; row: CatalogObject; parsed: ParsedKey }> {
   const plan = planWrite(ctx, req);
-  const info = await ctx.backend.put(plan.parsed.key, req.body, {
+  const info = await ctx.backend.put(plan.parsed.key, guardContent(plan.segment, plan.contentType, req.body), {
     contentType: plan.contentType,
     cacheControl: req.cacheControl,
     metadata: plan.metadata,
@@ -258,9 +259,10 @@ export async function copyObject(ctx: ServiceContext, principal: Principal, req:
     const metadata = encodeMetadata(req.replace.userMetadata ?? {}, cacheControl);
     // The backend copies metadata verbatim, so new metadata means streaming the bytes across (checked by their SHA-256).
     const { body, info: read } = await ctx.backend.get(source.parsed.key);
-    info = await ctx.backend.put(target.parsed.key, body, { contentType, cacheControl, metadata, ifNoneMatch, contentLength: read.size, sha256: read.sha256 });
+    info = await ctx.backend.put(target.parsed.key, guardContent(target.segment, contentType, body), { contentType, cacheControl, metadata, ifNoneMatch, contentLength: read.size, sha256: read.sha256 });
   } else {
     assertFits(target.segment, sourceInfo.contentType, sourceInfo.size);
+    await checkStoredContent(ctx.backend, target.segment, sourceInfo);
     info = await ctx.backend.copy(source.parsed.key, target.parsed.key, { ifNoneMatch });
   }
   const row = await ctx.catalog.upsertObject({
@@ -285,6 +287,7 @@ export async function moveObject(ctx: ServiceContext, principal: Principal, req:
   ctx.policy.assert(principal, 'write', target.parsed);
   const sourceInfo = await headObject(ctx, source.parsed.key);
   assertFits(target.segment, sourceInfo.contentType, sourceInfo.size);
+  await checkStoredContent(ctx.backend, target.segment, sourceInfo);
   let info: ObjectInfo;
   try {
     info = await ctx.backend.move(source.parsed.key, target.parsed.key, { ifNoneMatch: '*' });

@@ -33,8 +33,16 @@ export async function supabaseRoutes(app: FastifyInstance, storage: Storage): Pr
       scope.addHook('onRequest', async (request) => {
         const apikey = request.headers.apikey;
         if (request.headers.authorization !== undefined || apikey === undefined) return;
-        if (typeof apikey !== 'string' || !/^[A-Za-z0-9_\-.]+$/.test(apikey)) throw new StorageError('Unauthenticated', 'Invalid API key');
-        request.principal = await storage.jwt.verify(apikey);
+        // A bad key is answered after the rate limit has counted the request (http/security.ts).
+        if (typeof apikey !== 'string' || !/^[A-Za-z0-9_\-.]+$/.test(apikey)) {
+          request.authError = new StorageError('Unauthenticated', 'Invalid API key');
+          return;
+        }
+        try {
+          request.principal = await storage.jwt.verify(apikey);
+        } catch (err) {
+          request.authError = err;
+        }
       });
 
       await scope.register(async (json) => {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StorageError, isStorageError } from '../../../core/errors.js';
 import type { ObjectInfo } from '../../../core/types.js';
-import { isActiveContent } from '../../../service/content-type.js';
+import { isInlineSafe } from '../../../service/content-type.js';
 import type { ServiceContext } from '../../../service/context.js';
 import { decodeMetadata } from '../../../service/supabase/metadata.js';
 import { objectNotFound } from '../../../service/supabase/errors.js';
@@ -24,8 +24,10 @@ function headers(reply: FastifyReply, info: ObjectInfo, opts: ServeOptions): voi
     .header('x-robots-tag', 'none');
   if (opts.expires) reply.header('expires', opts.expires.toUTCString());
   else reply.header('cache-control', decodeMetadata(info.metadata).cacheControl ?? 'no-cache');
-  // Uploaded HTML or SVG must not run as our origin's page.
-  if (isActiveContent(info.contentType)) reply.header('content-security-policy', "sandbox; default-src 'none'");
+  // Uploaded HTML, SVG, XML or scripts must never run as our origin's page: a sandboxed attachment.
+  const passive = isInlineSafe(info.contentType);
+  if (!passive) reply.header('content-security-policy', "sandbox; default-src 'none'");
+  if (opts.download === undefined && !passive) reply.header('content-disposition', 'attachment');
   if (opts.download !== undefined) {
     const name = encodeURIComponent(opts.download);
     reply.header('content-disposition', opts.download === '' ? 'attachment;' : `attachment; filename=${name}; filename*=UTF-8''${name}`);
