@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type StorageError, isStorageError } from '../../core/errors.js';
-import { encodeName } from './client.js';
+import { type SupabaseClient, encodeName } from './client.js';
 import { supabaseClient } from './connect.js';
 import type { SupabaseBackendOptions } from './options.js';
 
@@ -74,34 +74,58 @@ export async function testSupabaseConnection(opts: SupabaseBackendOptions): Prom
       return skip(['bucket', 'write'], 'the server failed');
     }
     checks.push({ check: 'key', ok: true, message: `The ${role ?? 'given'} key is accepted.` });
-    const hint = role === 'service_role' ? 'Run setup to create it.' : 'Run setup to create it — or, with the anon key, RLS may hide it: try SUPABASE_SERVICE_ROLE_KEY.';
-    checks.push({ check: 'bucket', ok: false, message: `Bucket "${opts.bucket}" was not found. ${hint}` });
-    return skip(['write'], 'there is no bucket to write to');
+    if (role === 'service_role') {
+      checks.push({ check: 'bucket', ok: false, message: `Bucket "${opts.bucket}" was not found. Run setup to create it.` });
+      return skip(['write'], 'there is no bucket to write to');
+    }
+    // Other keys may not see bucket rows at all (RLS): let the write probe tell.
+    return probeWrite(client, opts.bucket, checks, undefined);
   }
   checks.push({ check: 'reachable', ok: true, message: `${host} answered in ${Math.round(performance.now() - started)} ms.` });
   checks.push({ check: 'key', ok: true, message: `The ${role ?? 'given'} key is accepted.` });
   const limit = bucket?.file_size_limit ? `, files up to ${bucket.file_size_limit} bytes` : '';
   const types = bucket?.allowed_mime_types?.length ? `, types ${bucket.allowed_mime_types.join(', ')}` : '';
   checks.push({ check: 'bucket', ok: true, message: `Bucket "${opts.bucket}" exists (${bucket?.public ? 'public' : 'private'}${limit}${types}).` });
+  return probeWrite(client, opts.bucket, checks, bucket?.allowed_mime_types);
+}
 
-  // 4: write and remove a probe.
+/**
+ * Writes and removes a small probe. With `allowed` undefined the bucket check is still open
+ * (the key cannot see bucket rows) and the probe's answer settles it.
+ */
+async function probeWrite(client: SupabaseClient, bucket: string, checks: ConnectionCheck[], allowed: string[] | null | undefined): Promise<ConnectionReport> {
+  const done = () => ({ ok: checks.length === 4 && checks.every((c) => c.ok), checks });
+  const bucketKnown = checks.some((c) => c.check === 'bucket');
   const probe = `.bucketgate-probe/${randomUUID()}.txt`;
   try {
-    await client.send('POST', `/object/${encodeName(opts.bucket)}/${encodeName(probe)}`, 'test upload', {
-      headers: { 'content-type': probeType(bucket?.allowed_mime_types), 'x-upsert': 'false' },
+    await client.send('POST', `/object/${encodeName(bucket)}/${encodeName(probe)}`, 'test upload', {
+      headers: { 'content-type': probeType(allowed), 'x-upsert': 'false' },
       body: Buffer.from('bucketgate connection test\n'),
     });
   } catch (err) {
     const e = err as StorageError;
-    const advice =
-      isStorageError(err, 'Forbidden') || isStorageError(err, 'Unauthenticated')
-        ? ' The bucket\'s policies (RLS) do not let this key write: add the INSERT policy printed by setup, or use SUPABASE_SERVICE_ROLE_KEY on the server.'
-        : '';
+    const refused = isStorageError(err, 'Forbidden') || isStorageError(err, 'Unauthenticated');
+    if (!bucketKnown) {
+      if (isStorageError(err, 'NotFound')) {
+        checks.push({ check: 'bucket', ok: false, message: `Bucket "${bucket}" was not found. Run setup (with SUPABASE_SERVICE_ROLE_KEY) to create it.` });
+        checks.push({ check: 'write', ok: false, message: 'Not checked: there is no bucket to write to.' });
+        return done();
+      }
+      checks.push({
+        check: 'bucket',
+        ok: false,
+        message: `Bucket "${bucket}" is not visible to this key (RLS hides bucket rows), so whether it exists cannot be told; check with SUPABASE_SERVICE_ROLE_KEY.`,
+      });
+    }
+    const advice = refused
+      ? " The bucket's policies (RLS) do not let this key write: add the INSERT policy printed by setup, or use SUPABASE_SERVICE_ROLE_KEY on the server."
+      : '';
     checks.push({ check: 'write', ok: false, message: `The test upload was refused: ${e.message}.${advice}` });
     return done();
   }
+  if (!bucketKnown) checks.push({ check: 'bucket', ok: true, message: `Bucket "${bucket}" exists (its settings are not visible to this key).` });
   let removed = true;
-  await client.send('DELETE', `/object/${encodeName(opts.bucket)}`, 'remove test file', { json: { prefixes: [probe] } }).catch(() => (removed = false));
+  await client.send('DELETE', `/object/${encodeName(bucket)}`, 'remove test file', { json: { prefixes: [probe] } }).catch(() => (removed = false));
   checks.push({
     check: 'write',
     ok: true,
