@@ -9,7 +9,7 @@ import type { KeyRules } from '../core/keys.js';
 export async function createBackend(config: Config, keys: KeyRules): Promise<Backend> {
   switch (config.backend) {
     case 'local':
-      return createLocalBackend({ root: config.bucketPath, keys });
+      return createLocalBackend({ root: config.bucketPath, keys, encryptionKey: config.security.encryptionKey });
     case 'supabase':
       return createSupabaseBackend({ ...supabaseOptionsFromEnv(config.env), keys });
     default:

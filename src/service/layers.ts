@@ -104,7 +104,7 @@ export class Resilience {
     if (settings.fallback.kind === 'none') {
       return new Resilience(settings, bufferBodiesLayer(settings.buffer)(primary), circuit, faults, undefined, counters);
     }
-    const fallbackBackend = await createLocalBackend({ root: settings.fallback.path, keys: new KeyRules([BLOB_SEGMENT]) });
+    const fallbackBackend = await createLocalBackend({ root: settings.fallback.path, keys: new KeyRules([BLOB_SEGMENT]), encryptionKey: config.security.encryptionKey });
     const id = `local:${await realpath(settings.fallback.path)}`;
     const replayer = new Replayer({
       ...DEFAULT_REPLAYER,

@@ -19,6 +19,8 @@ import type {
   ResolvedRange,
 } from '../../core/types.js';
 import { CHUNK, type LocalContext } from './context.js';
+import { ENCRYPTION_SCHEME, sealedSize, tampered } from './encryption.js';
+import { openSealedRange } from './sealed-read.js';
 import { describeListed } from './describe-listed.js';
 import { fromFsError } from './fs-errors.js';
 import { listKeys } from './list.js';
@@ -47,9 +49,11 @@ function emptyBody(): Readable {
  */
 export class LocalBackend implements Backend {
   readonly kind = 'local';
-  readonly capabilities: Capabilities = Object.freeze({ ...NO_CAPABILITIES, conditionalWrite: true, atomicMove: true });
+  readonly capabilities: Capabilities;
 
-  constructor(private readonly ctx: LocalContext) {}
+  constructor(private readonly ctx: LocalContext) {
+    this.capabilities = Object.freeze({ ...NO_CAPABILITIES, conditionalWrite: true, atomicMove: true, serverSideEncryption: ctx.cipher !== undefined });
+  }
 
   /** The one choke point for keys: the shared rules, plus what a local file name can hold. */
   private parse(key: string): ParsedKey {
@@ -72,7 +76,7 @@ export class LocalBackend implements Backend {
       signal: opts.signal,
     });
     const sidecar = makeSidecar(
-      { size: staged.size, sha256: staged.sha256, contentType: checked.contentType, metadata: checked.metadata, cacheControl: checked.cacheControl },
+      { size: staged.size, sha256: staged.sha256, contentType: checked.contentType, metadata: checked.metadata, cacheControl: checked.cacheControl, enc: this.ctx.cipher ? ENCRYPTION_SCHEME : undefined },
       staged.stat,
     );
     await commitStaged(this.ctx, parsed, staged, sidecar, checked.createOnly);
@@ -85,11 +89,15 @@ export class LocalBackend implements Backend {
     const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
     try {
       const info = objectInfo(parsed.key, sidecar, stat);
-      const range: ResolvedRange | undefined = opts.range ? resolveRange(opts.range, stat.size) : undefined;
+      const range: ResolvedRange | undefined = opts.range ? resolveRange(opts.range, info.size) : undefined;
       const start = range?.start ?? 0;
-      const end = range?.end ?? stat.size - 1;
+      const end = range?.end ?? info.size - 1;
       let body: Readable;
-      if (end < start) {
+      if (this.ctx.cipher) {
+        if (sealedSize(info.size) !== stat.size) throw tampered(parsed.key);
+        // Decrypts only the chunks the range touches; the handle is closed by the stream.
+        body = await openSealedRange(this.ctx.cipher, fh, info.size, start, end);
+      } else if (end < start) {
         await fh.close();
         body = emptyBody();
       } else {

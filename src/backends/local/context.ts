@@ -1,4 +1,5 @@
 import type { KeyRules } from '../../core/keys.js';
+import type { LocalCipher } from './encryption.js';
 import type { KeyLock } from './key-lock.js';
 
 /** What every local-backend operation needs; built once by createLocalBackend. */
@@ -9,6 +10,8 @@ export interface LocalContext {
   /** fsync files and folders before a write is reported done. */
   readonly fsync: boolean;
   readonly lock: KeyLock;
+  /** Set when BHIV_ENCRYPTION_KEY is: every data file is sealed (encryption.ts), every sidecar MACed. */
+  readonly cipher?: LocalCipher;
 }
 
 /** Read and write chunk size: large chunks keep syscalls few and throughput near `cp`/`cat`. */

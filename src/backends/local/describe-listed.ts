@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import type { KeyRules, ParsedKey } from '../../core/keys.js';
 import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
+import { plainSizeOf } from './encryption.js';
 import { DEFAULT_CONTENT_TYPE, dataPath, describes, objectInfo, readSidecar } from './metadata.js';
 
 /** Files described at once while building a page. */
@@ -29,7 +30,8 @@ async function describeOne(ctx: LocalContext, key: string): Promise<ObjectInfo |
   if (describes(sidecar, stat)) return objectInfo(parsed.key, sidecar, stat);
   return {
     key: parsed.key,
-    size: stat.size,
+    // Sealed files: the content's size follows from the file's (checked when it is read).
+    size: ctx.cipher ? (plainSizeOf(stat.size) ?? 0) : stat.size,
     etag: `W/"${stat.ino.toString(16)}-${stat.size.toString(16)}-${Math.trunc(stat.mtimeMs).toString(16)}"`,
     contentType: DEFAULT_CONTENT_TYPE,
     lastModified: stat.mtime,

@@ -4,7 +4,9 @@ import { StorageError } from '../../core/errors.js';
 import { type KeyRules, defaultKeyRules } from '../../core/keys.js';
 import { LocalBackend } from './backend.js';
 import { fromFsError } from './fs-errors.js';
+import { LocalCipher } from './encryption.js';
 import { KeyLock } from './key-lock.js';
+import { checkKeyMarker } from './key-marker.js';
 import { createLayout, sweepTemps } from './startup.js';
 
 export { LocalBackend } from './backend.js';
@@ -15,6 +17,8 @@ export interface LocalBackendOptions {
   keys?: KeyRules;
   /** fsync data, sidecars and folders before a write returns (default true). */
   fsync?: boolean;
+  /** 32 bytes: encrypt every object at rest (BHIV_ENCRYPTION_KEY; see encryption.ts). */
+  encryptionKey?: Buffer;
 }
 
 /**
@@ -26,6 +30,7 @@ export async function createLocalBackend(opts: LocalBackendOptions): Promise<Loc
     throw new StorageError('ConfigInvalid', 'BHIV_BUCKET_PATH: expected the path of the bucket folder');
   }
   const keys = opts.keys ?? defaultKeyRules;
+  const cipher = opts.encryptionKey ? new LocalCipher(opts.encryptionKey) : undefined;
   let root: string;
   try {
     await mkdir(resolve(opts.root), { recursive: true });
@@ -33,10 +38,11 @@ export async function createLocalBackend(opts: LocalBackendOptions): Promise<Loc
     root = await realpath(resolve(opts.root));
     if (!(await stat(root)).isDirectory()) throw new StorageError('ConfigInvalid', 'BHIV_BUCKET_PATH: expected a folder');
     await createLayout(root, keys);
+    await checkKeyMarker(root, cipher);
     await sweepTemps(root, keys);
   } catch (err) {
     if (err instanceof StorageError) throw err;
     throw fromFsError(err, 'the bucket folder', 'open');
   }
-  return new LocalBackend({ root, keys, fsync: opts.fsync ?? true, lock: new KeyLock() });
+  return new LocalBackend({ root, keys, fsync: opts.fsync ?? true, lock: new KeyLock(), ...(cipher ? { cipher } : {}) });
 }

@@ -8,6 +8,7 @@ import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
 import { createTempIn, syncDir } from './dirs.js';
 import { isFsError } from './fs-errors.js';
+import { ENCRYPTION_SCHEME } from './encryption.js';
 import { assertNoSymlinks, confinedJoin, sidecarParts } from './paths.js';
 
 const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -28,10 +29,15 @@ export interface Sidecar {
   cacheControl?: string;
   ino: number;
   mtimeMs: number;
+  /** Encrypted data file: its scheme, and its size on disk (`size` is the plaintext's). */
+  enc?: typeof ENCRYPTION_SCHEME;
+  diskSize?: number;
+  /** With encryption: HMAC of everything above and the key, so an edited sidecar is not believed. */
+  mac?: string;
 }
 
 /** The part of a sidecar that belongs to the content rather than to one file on disk. */
-export type Description = Pick<Sidecar, 'size' | 'sha256' | 'contentType' | 'metadata' | 'cacheControl'>;
+export type Description = Pick<Sidecar, 'size' | 'sha256' | 'contentType' | 'metadata' | 'cacheControl' | 'enc'>;
 
 export function sidecarPath(ctx: LocalContext, parsed: ParsedKey): string {
   return confinedJoin(ctx.root, ...sidecarParts(parsed.parts));
@@ -41,14 +47,37 @@ export function dataPath(ctx: LocalContext, parsed: ParsedKey): string {
   return confinedJoin(ctx.root, ...parsed.parts);
 }
 
-export function makeSidecar(desc: Description, st: Pick<Stats, 'ino' | 'mtimeMs'>): Sidecar {
+export function makeSidecar(desc: Description, st: Pick<Stats, 'ino' | 'mtimeMs' | 'size'>): Sidecar {
   const sidecar: Sidecar = { v: 1, size: desc.size, sha256: desc.sha256, contentType: desc.contentType, metadata: { ...desc.metadata }, ino: st.ino, mtimeMs: st.mtimeMs };
   if (desc.cacheControl !== undefined) sidecar.cacheControl = desc.cacheControl;
+  if (desc.enc !== undefined) {
+    sidecar.enc = desc.enc;
+    sidecar.diskSize = st.size;
+  }
   return sidecar;
 }
 
 export function describes(sidecar: Sidecar | undefined, st: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): sidecar is Sidecar {
-  return sidecar !== undefined && sidecar.ino === st.ino && sidecar.size === st.size && sidecar.mtimeMs === st.mtimeMs;
+  return sidecar !== undefined && sidecar.ino === st.ino && (sidecar.diskSize ?? sidecar.size) === st.size && sidecar.mtimeMs === st.mtimeMs;
+}
+
+/** The exact text a sidecar's MAC covers: every field, and the key it belongs to. */
+function macText(key: string, s: Sidecar): string {
+  const metadata = Object.entries(s.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([key, s.v, s.size, s.sha256, s.contentType, metadata, s.cacheControl ?? null, s.ino, s.mtimeMs, s.enc ?? null, s.diskSize ?? null]);
+}
+
+/** Seals (with encryption) a sidecar to the key it is written for. */
+function withMac(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): Sidecar {
+  const { mac: _old, ...fields } = sidecar;
+  return ctx.cipher ? { ...fields, mac: ctx.cipher.sidecarMac(macText(parsed.key, fields)) } : fields;
+}
+
+/** With encryption only sidecars sealed for this key and marked encrypted count; without, no encrypted ones do. */
+function trusted(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): boolean {
+  if (!ctx.cipher) return sidecar.enc === undefined;
+  const { mac, ...fields } = sidecar;
+  return sidecar.enc === ENCRYPTION_SCHEME && typeof mac === 'string' && mac === ctx.cipher.sidecarMac(macText(parsed.key, fields));
 }
 
 function isSidecar(value: unknown): value is Sidecar {
@@ -57,7 +86,8 @@ function isSidecar(value: unknown): value is Sidecar {
     typeof s === 'object' && s !== null && s.v === 1 &&
     typeof s.size === 'number' && typeof s.sha256 === 'string' && /^[0-9a-f]{64}$/.test(s.sha256) &&
     typeof s.contentType === 'string' && typeof s.ino === 'number' && typeof s.mtimeMs === 'number' &&
-    typeof s.metadata === 'object' && s.metadata !== null && Object.values(s.metadata).every((v) => typeof v === 'string')
+    typeof s.metadata === 'object' && s.metadata !== null && Object.values(s.metadata).every((v) => typeof v === 'string') &&
+    (s.enc === undefined || (s.enc === ENCRYPTION_SCHEME && typeof s.diskSize === 'number'))
   );
 }
 
@@ -75,7 +105,7 @@ export async function readSidecar(ctx: LocalContext, parsed: ParsedKey): Promise
   }
   try {
     const value: unknown = JSON.parse(text);
-    return isSidecar(value) ? value : undefined;
+    return isSidecar(value) && trusted(ctx, parsed, value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -91,7 +121,7 @@ export async function prepareSidecar(ctx: LocalContext, parsed: ParsedKey, sidec
   const final = sidecarPath(ctx, parsed);
   const { fh, path } = await createTempIn(dirname(final));
   try {
-    await fh.writeFile(JSON.stringify(sidecar), 'utf8');
+    await fh.writeFile(JSON.stringify(withMac(ctx, parsed, sidecar)), 'utf8');
     if (ctx.fsync) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
@@ -129,10 +159,11 @@ export async function removeSidecar(ctx: LocalContext, parsed: ParsedKey): Promi
   }
 }
 
-export function objectInfo(key: string, sidecar: Sidecar, st: Pick<Stats, 'size' | 'mtime'>): ObjectInfo {
+/** `sidecar.size` is the content's size (with encryption, not the file's); `describes` checked they agree. */
+export function objectInfo(key: string, sidecar: Sidecar, st: Pick<Stats, 'mtime'>): ObjectInfo {
   return {
     key,
-    size: st.size,
+    size: sidecar.size,
     etag: etagFromSha256(sidecar.sha256),
     sha256: sidecar.sha256,
     contentType: sidecar.contentType,

@@ -7,7 +7,9 @@ import type { ParsedKey } from '../../core/keys.js';
 import { CHUNK, type LocalContext } from './context.js';
 import { fromFsError } from './fs-errors.js';
 import { DEFAULT_CONTENT_TYPE, type Sidecar, dataPath, describes, makeSidecar, readSidecar, writeSidecar } from './metadata.js';
+import { ENCRYPTION_SCHEME } from './encryption.js';
 import { assertNoSymlinks } from './paths.js';
+import { hashSealed } from './sealed-read.js';
 
 // O_NONBLOCK: opening a FIFO dropped into the bucket must not hang; it is refused as not a file.
 const OPEN_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -72,8 +74,9 @@ async function settleSidecar(ctx: LocalContext, parsed: ParsedKey, path: string,
   if (describes(sidecar, stat)) return sidecar; // a commit finished between our two looks
   const current = await lstat(path).catch(() => undefined);
   if (current?.ino !== stat.ino) return undefined;
-  const sha256 = await hashHandle(fh, stat.size);
-  const fresh = makeSidecar({ size: stat.size, sha256, contentType: DEFAULT_CONTENT_TYPE, metadata: {} }, stat);
+  // Encrypted: decrypting the whole file both authenticates it and gives the content's size and hash.
+  const content = ctx.cipher ? await hashSealed(ctx.cipher, fh, stat.size) : { size: stat.size, sha256: await hashHandle(fh, stat.size) };
+  const fresh = makeSidecar({ ...content, contentType: DEFAULT_CONTENT_TYPE, metadata: {}, enc: ctx.cipher ? ENCRYPTION_SCHEME : undefined }, stat);
   // Best effort: a read-only bucket still serves, it just hashes again next time.
   await writeSidecar(ctx, parsed, fresh).catch(() => undefined);
   return fresh;

@@ -8,6 +8,7 @@ import type { ParsedKey } from '../../core/keys.js';
 import { MeasuringStream, checkMeasured } from '../../core/streams.js';
 import { CHUNK, type LocalContext } from './context.js';
 import { createTempIn, syncDir } from './dirs.js';
+import { SealStream } from './encryption.js';
 import { fromFsError, isFsError } from './fs-errors.js';
 import { type Sidecar, dataPath, prepareSidecar } from './metadata.js';
 
@@ -45,7 +46,10 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
         throw err;
       });
     const sink = (source: AsyncIterable<Buffer>) => writeBatched(source, write);
-    await pipeline(body, measure, sink, opts.signal ? { signal: opts.signal } : {});
+    const options = opts.signal ? { signal: opts.signal } : {};
+    // Measured as plaintext (limits and checksums are the content's), then sealed when encrypting.
+    if (ctx.cipher) await pipeline(body, measure, new SealStream(ctx.cipher), sink, options);
+    else await pipeline(body, measure, sink, options);
     checkMeasured(measure, opts);
     if (ctx.fsync) await fh.sync();
     const stat = await fh.stat();
