@@ -102,7 +102,12 @@ export class BackendCircuit {
 }
 
 export function circuitLayer(circuit: BackendCircuit): Layer {
-  return (inner: Backend): Backend => forwardAll(inner, (_op, _key, call) => circuit.execute(call));
+  return (inner: Backend): Backend => ({
+    ...forwardAll(inner, (_op, _key, call) => circuit.execute(call)),
+    // Presigning is signing, not a call to the store (S3): refusing it during an outage would
+    // only break upload grants whose bytes then come through the service (and its fallback).
+    presign: (key, opts) => inner.presign(key, opts),
+  });
 }
 
 /** True for the fail-fast error of an open circuit (nothing reached the backend). */

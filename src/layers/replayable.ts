@@ -105,18 +105,20 @@ export function bufferBodiesLayer(opts: BufferOptions): Layer {
     async put(key, body, putOpts = {}) {
       const declared = putOpts.contentLength;
       const limit = Math.min(opts.maxBytes, putOpts.maxBytes ?? Number.POSITIVE_INFINITY);
-      if (reopen(body) || opts.maxBytes <= 0 || (declared !== undefined && declared > limit) || inUse + limit > opts.budgetBytes) {
+      // What this body may hold in memory: its declared length, else the whole bound.
+      const reserve = Math.min(limit, declared ?? limit);
+      if (reopen(body) || opts.maxBytes <= 0 || (declared !== undefined && declared > limit) || inUse + reserve > opts.budgetBytes) {
         return inner.put(key, body, putOpts);
       }
-      inUse += limit;
+      inUse += reserve;
       try {
-        const prefix = await readPrefix(body, limit);
+        const prefix = await readPrefix(body, declared === undefined ? limit : Math.min(limit, declared));
         if (!prefix.ended) return await inner.put(key, rejoin(prefix, body), putOpts);
         const data = prefix.chunks.length === 1 ? prefix.chunks[0]! : Buffer.concat(prefix.chunks, prefix.bytes);
         // The length is known now: declaring it lets every layer below notice a cut body.
         return await inner.put(key, replayable(data), { ...putOpts, contentLength: declared ?? data.length });
       } finally {
-        inUse -= limit;
+        inUse -= reserve;
       }
     },
   });

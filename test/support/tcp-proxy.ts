@@ -1,0 +1,109 @@
+import { type Server, type Socket, connect, createServer } from 'node:net';
+
+/**
+ * A tiny TCP proxy for failure tests: in front of a real server it passes traffic through,
+ * slows it, drops connections part-way (a reset after a few bytes), swallows it (a black hole:
+ * accepted, never answered) or refuses it. Seeded, so a run is reproducible.
+ */
+export type ProxyMode =
+  | { kind: 'pass' }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'drop'; probability: number }
+  | { kind: 'blackhole' }
+  | { kind: 'refuse' };
+
+export interface TcpProxy {
+  port: number;
+  url: string;
+  mode: ProxyMode;
+  set(mode: ProxyMode): void;
+  stats: { connections: number; dropped: number; refused: number; swallowed: number };
+  /** Cuts every open connection (as a restart of the network path would). */
+  cutAll(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }, opts: { seed?: number } = {}): Promise<TcpProxy> {
+  let x = (opts.seed ?? 1) >>> 0 || 1;
+  const random = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+  const open = new Set<Socket>();
+  const stats = { connections: 0, dropped: 0, refused: 0, swallowed: 0 };
+  const proxy: Partial<TcpProxy> & { mode: ProxyMode } = { mode: { kind: 'pass' } };
+
+  const server: Server = createServer((client) => {
+    stats.connections++;
+    const mode = proxy.mode;
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => undefined);
+    if (mode.kind === 'refuse') {
+      stats.refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    if (mode.kind === 'blackhole') {
+      stats.swallowed++;
+      client.resume(); // read and forget, never answer
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    open.add(upstream);
+    upstream.on('close', () => {
+      open.delete(upstream);
+      client.destroy();
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    // Drops are decided per chunk the client sends (a request, on a kept-alive connection),
+    // so pooled connections are cut as often as fresh ones.
+    const forward = (from: Socket, to: Socket, decides: boolean) => {
+      from.on('data', (chunk: Buffer) => {
+        const now = proxy.mode;
+        if (decides && now.kind === 'drop' && random() < now.probability) {
+          stats.dropped++;
+          client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
+        const write = () => {
+          if (!to.destroyed && !to.write(chunk)) from.pause();
+        };
+        if (now.kind === 'slow') setTimeout(write, now.delayMs);
+        else write();
+      });
+      to.on('drain', () => from.resume());
+      from.on('end', () => {
+        const now = proxy.mode;
+        if (now.kind === 'slow') setTimeout(() => to.end(), now.delayMs);
+        else to.end();
+      });
+    };
+    forward(client, upstream, true);
+    forward(upstream, client, false);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return Object.assign(proxy, {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    set(mode: ProxyMode) {
+      proxy.mode = mode;
+    },
+    cutAll() {
+      for (const s of open) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  }) as TcpProxy;
+}
