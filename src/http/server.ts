@@ -70,5 +70,6 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   await storageRoutes(app, storage);
   await observabilityRoutes(app, storage);
   await (await import('./routes/supabase/index.js')).supabaseRoutes(app, storage);
+  await (await import('./routes/web.js')).webRoutes(app, storage);
   return app;
 }
