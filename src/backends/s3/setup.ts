@@ -1,6 +1,8 @@
 import {
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  DeletePublicAccessBlockCommand,
   type CORSRule,
   GetBucketCorsCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -15,6 +17,7 @@ import {
   PutBucketPolicyCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
   PutPublicAccessBlockCommand,
   type PublicAccessBlockConfiguration,
   type ReplicationConfiguration,
@@ -73,6 +76,14 @@ function isUnsupported(err: unknown): boolean {
   return status === 501 || status === 405 || name === 'NotImplemented' || name === 'XMinioNotImplemented' || name === 'MethodNotAllowed';
 }
 
+/** What a write settled for, when the server took only part of what was asked. */
+class Settled {
+  constructor(
+    readonly detail: string,
+    readonly unsupported = false,
+  ) {}
+}
+
 /** JSON with sorted object keys, so configurations compare by content. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
@@ -88,6 +99,7 @@ async function step<T>(
   name: string,
   read: () => Promise<T | undefined>,
   want: (current: T | undefined) => { same: boolean; detail: string },
+  /** Returns a detail that replaces the planned one when the write had to settle for less. */
   write: () => Promise<unknown>,
   target: Target,
 ): Promise<SetupStep> {
@@ -95,8 +107,10 @@ async function step<T>(
     const current = await read();
     const { same, detail } = want(current);
     if (same) return { step: name, status: 'unchanged', detail };
-    await write();
-    return { step: name, status: current === undefined ? 'created' : 'updated', detail };
+    const written = await write();
+    if (written instanceof Settled && written.unsupported) return { step: name, status: 'unsupported', detail: written.detail };
+    const actual = written instanceof Settled ? written.detail : detail;
+    return { step: name, status: current === undefined ? 'created' : 'updated', detail: actual };
   } catch (err) {
     if (isUnsupported(err)) return { step: name, status: 'unsupported', detail: 'unsupported by this server' };
     throw fromS3Error(err, { op: `setup (${name}) of`, subject: `bucket "${target.bucket}"`, bucket: target.bucket });
@@ -116,15 +130,18 @@ function corsRules(origins: readonly string[]): CORSRule[] {
   ];
 }
 
-function lifecycleRules(opts: SetupOptions): LifecycleRule[] {
-  const rules: LifecycleRule[] = [
-    {
-      ID: `${OWN}abort-incomplete-uploads`,
+const ABORT_RULE_ID = `${OWN}abort-incomplete-uploads`;
+
+function lifecycleRules(opts: SetupOptions, withAbortRule = true): LifecycleRule[] {
+  const rules: LifecycleRule[] = [];
+  if (withAbortRule) {
+    rules.push({
+      ID: ABORT_RULE_ID,
       Status: 'Enabled',
       Filter: { Prefix: '' },
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: opts.abortIncompleteUploadsAfterDays ?? 2 },
-    },
-  ];
+    });
+  }
   for (const s of opts.segments) {
     if (s.retentionDays) rules.push({ ID: `${OWN}expire-${s.name}`, Status: 'Enabled', Filter: { Prefix: `${s.name}/` }, Expiration: { Days: s.retentionDays } });
   }
@@ -146,6 +163,19 @@ function publicReadStatements(bucket: string, segments: readonly SetupSegment[])
   return segments
     .filter((s) => s.public)
     .map((s) => ({ Sid: `${OWN}public-read-${s.name}`, Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/${s.name}/*`] }));
+}
+
+/** Writes and removes a probe under a reserved name no listing shows. */
+async function writesStillWork(client: S3Client, bucket: string): Promise<boolean> {
+  const Key = `uploads/.bg-setup-probe-${Date.now().toString(36)}`;
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'probe' }));
+  } catch (err) {
+    if (s3ErrorName(err) === 'AccessDenied' || s3Status(err) === 403) return false;
+    throw err;
+  }
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+  return true;
 }
 
 type PolicyStatement = { Sid?: string; [k: string]: unknown };
@@ -215,8 +245,14 @@ export async function setupS3Bucket(backendOrTarget: S3Backend | Target, opts: S
     );
   }
 
+  // MinIO refuses a rule that only aborts unfinished uploads (it cleans them up by itself):
+  // then the rules go without it, and a rerun accepts either form as already done.
   const ours = lifecycleRules(opts);
+  const oursWithoutAbort = lifecycleRules(opts, false);
   let others: LifecycleRule[] = [];
+  const expiring = opts.segments.filter((s) => s.retentionDays).map((s) => `${s.name} after ${s.retentionDays} days`);
+  const expiryText = expiring.length > 0 ? `expire ${expiring.join(', ')}` : 'no segment expires';
+  const putRules = (rules: LifecycleRule[]) => client.send(withContentMd5(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...others, ...rules] } })));
   steps.push(
     await step(
       'lifecycle',
@@ -231,14 +267,24 @@ export async function setupS3Bucket(backendOrTarget: S3Backend | Target, opts: S
         }
       },
       (current) => {
-        const sortById = (rules: LifecycleRule[]) => rules.map(ruleShape).sort((a, b) => String(a.ID).localeCompare(String(b.ID)));
-        const expiring = opts.segments.filter((s) => s.retentionDays).map((s) => `${s.name} after ${s.retentionDays} days`);
-        return {
-          same: current !== undefined && canonical(sortById(current)) === canonical(sortById(ours)),
-          detail: `${expiring.length > 0 ? `expire ${expiring.join(', ')}` : 'no segment expires'}; unfinished uploads aborted after ${opts.abortIncompleteUploadsAfterDays ?? 2} days`,
-        };
+        const sortById = (rules: LifecycleRule[]) => canonical(rules.map(ruleShape).sort((a, b) => String(a.ID).localeCompare(String(b.ID))));
+        const full = current !== undefined && sortById(current) === sortById(ours);
+        const partial = current !== undefined && sortById(current) === sortById(oursWithoutAbort);
+        const abortText = partial ? "unfinished uploads left to the server's own cleanup" : `unfinished uploads aborted after ${opts.abortIncompleteUploadsAfterDays ?? 2} days`;
+        return { same: full || partial, detail: `${expiryText}; ${abortText}` };
       },
-      () => client.send(withContentMd5(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...others, ...ours] } }))),
+      async () => {
+        try {
+          await putRules(ours);
+          return undefined;
+        } catch (err) {
+          if (s3ErrorName(err) !== 'InvalidArgument' && s3ErrorName(err) !== 'MalformedXML') throw err;
+          // Nothing else to set: the step is simply unsupported here (and stays so on a rerun).
+          if (oursWithoutAbort.length === 0) return new Settled('unsupported by this server (it refuses a rule that aborts unfinished uploads)', true);
+          await putRules(oursWithoutAbort);
+          return new Settled(`${expiryText}; unfinished uploads left to the server's own cleanup (it refuses such a rule)`);
+        }
+      },
       target,
     ),
   );
@@ -260,7 +306,14 @@ export async function setupS3Bucket(backendOrTarget: S3Backend | Target, opts: S
         }
       },
       (current) => ({ same: current !== undefined && canonical(current) === canonical(block), detail: anyPublic ? 'public ACLs blocked; public segments readable through the bucket policy' : 'all public access blocked' }),
-      () => client.send(withContentMd5(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: block }))),
+      async () => {
+        await client.send(withContentMd5(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: block })));
+        // Ceph 16 refuses every write once public ACLs are blocked; a bucket nobody can write
+        // to is worse than no block, so the setting is taken back there.
+        if (await writesStillWork(client, bucket)) return undefined;
+        await client.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+        return new Settled('unsupported by this server: it refuses all writes while public ACLs are blocked, so the block was removed again', true);
+      },
       target,
     ),
   );

@@ -1,8 +1,18 @@
 import { describe } from 'vitest';
 import { describeMultipart } from './behaviour/multipart.js';
+import { describePresign } from './behaviour/presign.js';
+import { describeCredentials } from './behaviour/credentials.js';
+import { describeInterop } from './behaviour/interop.js';
+import { describeSetup } from './behaviour/setup.js';
+import { describeConnectionTest } from './behaviour/connection.js';
 import { useS3Server } from './env.js';
 
 describe('s3 backend on Ceph RADOS Gateway', () => {
   const env = useS3Server('ceph');
   describeMultipart(env);
+  describePresign(env);
+  describeCredentials(env);
+  describeInterop(env);
+  describeSetup(env);
+  describeConnectionTest(env);
 });
