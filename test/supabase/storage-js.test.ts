@@ -10,6 +10,8 @@ import { type ServiceHandle, startService } from '../support/service.js';
  * compared, errors checked in Supabase's shape (HTTP 400 with the real status in `statusCode`).
  */
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** Bytes that look like an MP4 (an ISO-BMFF `ftyp` box first): the service checks magic bytes. */
+const mp4 = (size: number) => Buffer.concat([Buffer.from('00000018667479706d703432000000006d703432', 'hex'), randomBytes(size)]);
 
 let h: ServiceHandle;
 let base: string;
@@ -354,7 +356,7 @@ describe('signed and public URLs', () => {
   });
 
   it('getPublicUrl works for public buckets, without any key', async () => {
-    const clip = randomBytes(50_000);
+    const clip = mp4(50_000);
     expect((await service.from('videos').upload('pub/clip.mp4', clip, { contentType: 'video/mp4' })).error).toBeNull();
     const { data } = service.from('videos').getPublicUrl('pub/clip.mp4');
     expect(data.publicUrl).toBe(`${base}/object/public/videos/pub/clip.mp4`);
@@ -401,7 +403,7 @@ describe('policies: users, anonymous callers, the service role', () => {
   it('anonymous callers read public buckets only and cannot write', async () => {
     expectError((await anon.from('uploads').download('bob/secret.txt')).error, '404');
     expect((await anon.from('uploads').download('bob/secret.txt')).error!.message).toBe('Bucket not found');
-    expectError((await anon.from('videos').upload('anon.mp4', Buffer.from('x'), { contentType: 'video/mp4' })).error, '403');
+    expectError((await anon.from('videos').upload('anon.mp4', mp4(10), { contentType: 'video/mp4' })).error, '403');
     expect((await anon.from('videos').list('pub')).data!.map((e) => e.name)).toEqual(['clip.mp4']);
   });
 
