@@ -1,4 +1,5 @@
 import { createLocalBackend } from '../backends/local/index.js';
+import { createS3Backend, s3OptionsFromEnv } from '../backends/s3/index.js';
 import { createSupabaseBackend, supabaseOptionsFromEnv } from '../backends/supabase/index.js';
 import type { Config } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
@@ -12,6 +13,11 @@ export async function createBackend(config: Config, keys: KeyRules): Promise<Bac
       return createLocalBackend({ root: config.bucketPath, keys, encryptionKey: config.security.encryptionKey });
     case 'supabase':
       return createSupabaseBackend({ ...supabaseOptionsFromEnv(config.env), keys });
+    case 's3':
+    case 'minio': {
+      const publicSegments = config.segments.filter((s) => s.public).map((s) => s.name);
+      return createS3Backend(s3OptionsFromEnv(config.env, { minio: config.backend === 'minio', keys, publicSegments }));
+    }
     default:
       throw new StorageError('ConfigInvalid', `BHIV_STORAGE_BACKEND: backend "${config.backend}" is not available in this build`);
   }
