@@ -9,4 +9,5 @@ export { loadConfig, readEnv } from './config/index.js';
 export type { Config, SegmentConfig } from './config/index.js';
 export { buildServer } from './http/server.js';
 export { createLocalBackend } from './backends/local/index.js';
+export { createSupabaseBackend, setupSupabaseBucket, supabaseOptionsFromEnv, supabasePoliciesSql, testSupabaseConnection } from './backends/supabase/index.js';
 export { openCatalog } from './catalog/index.js';

@@ -65,11 +65,12 @@ describe('uploads', () => {
   it('stores the SHA-256 it measured in the object\'s metadata, so head returns it', async () => {
     const backend = createSupabaseBackend(server.options());
     const data = randomBytes(10_000);
-    const put = await backend.put('uploads/sha/a.bin', Readable.from([data]), { metadata: { who: 'me' } });
+    const put = await backend.put('uploads/sha/a.bin', Readable.from([data]), { metadata: { who: 'me' }, cacheControl: 'max-age=60' });
     expect(put.sha256).toBe(sha(data));
     expect(await backend.head('uploads/sha/a.bin')).toMatchObject({ sha256: sha(data), metadata: { who: 'me' }, etag: put.etag });
-    const info = (await (await fetch(`${server.url}/storage/v1/object/info/${server.bucket}/uploads/sha/a.bin`, { headers: { authorization: `Bearer ${server.serviceKey}` } })).json()) as { metadata: unknown };
+    const info = (await (await fetch(`${server.url}/storage/v1/object/info/${server.bucket}/uploads/sha/a.bin`, { headers: { authorization: `Bearer ${server.serviceKey}` } })).json()) as { metadata: unknown; cache_control: string };
     expect(info.metadata).toEqual({ who: 'me', 'bucketgate-sha256': sha(data) });
+    expect(info.cache_control).toBe('max-age=60');
   });
 
   it('sends bodies above the threshold through TUS in fixed chunks, and resumes a failed chunk', async () => {
