@@ -152,6 +152,11 @@ export class FaultInjector {
     return decision;
   }
 
+  /** How many times `operation` was called on `key` so far (every attempt of a retried call counts). */
+  calls(operation: BackendOperation, key: string): number {
+    return this.seen.get(`${operation}\u0000${key}`) ?? 0;
+  }
+
   count(kind: FaultKind): void {
     this.injected[kind] += 1;
   }

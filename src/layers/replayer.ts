@@ -43,6 +43,8 @@ export interface ReplayerStatus {
   failed: number;
   /** Entries whose fallback copy vanished before replay: must stay 0. */
   lost: number;
+  /** Copies written to the primary (with two instances, their sum shows nothing was copied twice). */
+  copied: number;
   lastRunAt: string | null;
   lastReplayAt: string | null;
   lastError: string | null;
@@ -62,7 +64,7 @@ export class Replayer {
   private scheduled = false;
   /** stop() was called: finish the entries in hand, claim no more. */
   private closing = false;
-  private readonly counts = { replayed: 0, superseded: 0, failed: 0, lost: 0 };
+  private readonly counts = { replayed: 0, superseded: 0, failed: 0, lost: 0, copied: 0 };
   private lastRunAt: Date | null = null;
   private lastReplayAt: Date | null = null;
   private lastError: string | null = null;
@@ -214,6 +216,7 @@ export class Replayer {
       contentLength: entry.size ?? undefined,
       sha256: entry.sha256 ?? undefined,
     });
+    this.counts.copied += 1;
     const check = await primary.head(entry.key);
     if (check.size !== entry.size || (check.sha256 && entry.sha256 && check.sha256 !== entry.sha256)) {
       throw new StorageError('ChecksumMismatch', `replayed ${entry.key} does not match what was accepted (${check.size} bytes, expected ${entry.size})`);
