@@ -5,7 +5,7 @@
  * FAIL in the table, not an error: the exit code is non-zero only when a benchmark crashed.
  */
 import { readdir } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Benchmark, SkipBench } from './lib/bench.js';
@@ -34,7 +34,10 @@ async function main(): Promise<number> {
   const chosen = asked.length > 0 ? asked : all;
   const runs = defaultRuns();
   const reporter = new Reporter(join(benchDir, 'results', 'latest.jsonl'), new Date().toISOString());
-  process.stderr.write(`bench: ${chosen.join(', ')} — node ${process.version}, ${cpus().length} cores, ${runs} runs per figure\n`);
+  const cores = cpus().length;
+  const load = () => loadavg()[0]!.toFixed(1);
+  const loadAtStart = load();
+  process.stderr.write(`bench: ${chosen.join(', ')} — node ${process.version}, ${cores} cores, ${runs} runs per figure, load ${loadAtStart}\n`);
 
   for (const name of chosen) {
     const started = Date.now();
@@ -60,6 +63,8 @@ async function main(): Promise<number> {
     }
   }
   process.stdout.write(`\n${reporter.table()}\n`);
+  // Other work on the machine skews even paired ratios: say how busy it was.
+  process.stdout.write(`load average ${loadAtStart} at start, ${load()} at end, on ${cores} cores${Number(load()) > cores ? ' — busy machine: treat the figures with care' : ''}\n`);
   return reporter.hasCrashes ? 1 : 0;
 }
 

@@ -160,7 +160,7 @@ export class Reporter {
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-    const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+    const out = rows.length > 0 ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)] : ['(no figures)'];
     for (const s of this.skipped) out.push(`skipped ${s.bench}: ${s.reason}`);
     for (const c of this.crashed) out.push(`CRASHED ${c.bench}: ${c.error.split('\n')[0]}`);
     return out.join('\n');
