@@ -26,8 +26,12 @@ export async function ensureMinioBinary(): Promise<string> {
   }
 }
 
-/** Starts MinIO on a free 127.0.0.1 port with a temp data folder; `stop()` removes both. */
-export async function startMinio(opts: { bucket?: string } = {}): Promise<S3TestServer> {
+/**
+ * Starts MinIO on a free 127.0.0.1 port with a temp data folder; `stop()` removes both.
+ * `kms: true` gives it a built-in key, so SSE-S3 (`AES256`) works; `region` makes it check
+ * the region requests are signed for.
+ */
+export async function startMinio(opts: { bucket?: string; kms?: boolean; region?: string } = {}): Promise<S3TestServer> {
   const binary = await ensureMinioBinary();
   const dir = await mkdtemp(join(tmpdir(), 'bucketgate-minio-'));
   const [port, consolePort] = [await freePort(), await freePort()];
@@ -41,6 +45,8 @@ export async function startMinio(opts: { bucket?: string } = {}): Promise<S3Test
     MINIO_ROOT_PASSWORD: secretAccessKey,
     MINIO_BROWSER: 'off',
     MINIO_UPDATE: 'off',
+    ...(opts.kms ? { MINIO_KMS_SECRET_KEY: `bucketgate-test:${randomBytes(32).toString('base64')}` } : {}),
+    ...(opts.region ? { MINIO_SITE_REGION: opts.region } : {}),
   });
   const stop = async () => {
     await stopChild(child);
@@ -56,7 +62,7 @@ export async function startMinio(opts: { bucket?: string } = {}): Promise<S3Test
     await waitUntil('MinIO', 60_000, ready, () => exited).catch(async (err) => {
       throw new Error(`MinIO did not start (${(err as Error).message}):\n${await tailOf(log)}`);
     });
-    const server = { endpoint, accessKeyId, secretAccessKey, region: 'us-east-1', bucket: opts.bucket ?? `bg-test-${randomBytes(4).toString('hex')}`, name: 'minio', stop };
+    const server = { endpoint, accessKeyId, secretAccessKey, region: opts.region ?? 'us-east-1', bucket: opts.bucket ?? `bg-test-${randomBytes(4).toString('hex')}`, name: 'minio', stop };
     await createBucket(server, server.bucket);
     return server;
   } catch (err) {

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { describeMultipart } from './behaviour/multipart.js';
+import { describeObjects } from './behaviour/objects.js';
 import { describePresign } from './behaviour/presign.js';
 import { describeCredentials } from './behaviour/credentials.js';
 import { describeInterop } from './behaviour/interop.js';
@@ -10,6 +11,7 @@ import { useS3Server } from './env.js';
 describe('s3 backend on Ceph RADOS Gateway', () => {
   const env = useS3Server('ceph');
   describeMultipart(env);
+  describeObjects(env);
   describePresign(env);
   describeCredentials(env);
   describeInterop(env);

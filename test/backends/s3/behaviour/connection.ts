@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testS3Connection } from '../../../../src/backends/s3/index.js';
 import { freePort } from '../../../support/ports.js';
+import { startMinio } from '../../../servers/minio.js';
+import type { S3TestServer } from '../../../servers/server.js';
 import { randomName } from '../../../conformance/helpers.js';
 import type { S3TestEnv } from '../env.js';
 import { optionsFor } from '../fixture.js';
@@ -37,6 +39,24 @@ export function describeConnectionTest(env: () => S3TestEnv): void {
         expect(JSON.stringify(report)).not.toContain(server.secretAccessKey);
         expect(JSON.stringify(report)).not.toContain('not-the-secret');
       }
+    });
+  });
+}
+
+/** A MinIO that checks the region requests are signed for (MINIO_SITE_REGION). */
+export function describeWrongRegion(): void {
+  describe('connection test: wrong region', () => {
+    let server: S3TestServer;
+    beforeAll(async () => {
+      server = await startMinio({ region: 'eu-central-1' });
+    }, 120_000);
+    afterAll(() => server?.stop());
+
+    it('says the region is wrong, and which one the store expects', async () => {
+      const report = await testS3Connection({ ...optionsFor(server), region: 'us-west-2' });
+      expect(report.problem).toBe('wrong-region');
+      expect(report.message).toMatch(/not in region us-west-2.*eu-central-1.*S3_REGION/);
+      expect((await testS3Connection(optionsFor(server))).ok).toBe(true);
     });
   });
 }
