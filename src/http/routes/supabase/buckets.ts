@@ -17,8 +17,9 @@ const idParams = { type: 'object', properties: { bucketId: { type: 'string', max
 
 const settingsSchema = {
   public: { type: 'boolean' },
-  file_size_limit: { type: ['integer', 'string', 'null'] },
-  allowed_mime_types: { type: ['array', 'null'], items: { type: 'string' } },
+  // Bytes or a string such as "20MB", as Supabase takes it.
+  file_size_limit: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 32 }, { type: 'null' }] },
+  allowed_mime_types: { anyOf: [{ type: 'array', items: { type: 'string', maxLength: 255 } }, { type: 'null' }] },
 } as const;
 
 /** `/bucket…`: Supabase buckets, which are bucketgate's configured segments. */
