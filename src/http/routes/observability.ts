@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { SERVICE } from '../../auth/principal.js';
 import { estimateMonthlyCost, loadPrices } from '../../service/cost.js';
 import type { Storage } from '../../service/storage.js';
 
@@ -16,10 +15,11 @@ export async function observabilityRoutes(app: FastifyInstance, storage: Storage
         response: { 200: { type: 'object', additionalProperties: true } },
       },
     },
-    async () => {
+    async (request) => {
       const backends = storage.performance.summary();
       const primary = backends[storage.backend.kind] ?? {};
-      const utilisation = await storage.stats(SERVICE);
+      // Only what the caller may read: totals must not reveal the size of anyone else's files.
+      const utilisation = await storage.stats(request.principal);
       const cost = estimateMonthlyCost(prices[storage.config.backend], {
         storedBytes: utilisation.total.bytes,
         egressBytes: primary.get?.bytes ?? 0,

@@ -46,9 +46,14 @@ function multipart(req: IncomingMessage, maxBytes: number): Promise<SupabaseUplo
     parser.on('file', (_name, file, info) => {
       found = true;
       const body = new PassThrough({ highWaterMark: 1 << 20 });
+      body.on('error', () => {}); // reported to whoever consumes the body; an unheard error would crash the process
       file.on('error', (err) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
       file.on('limit', () => body.destroy(new StorageError('TooLarge', `file is larger than the limit of ${maxBytes} bytes`)));
-      file.pipe(body);
+      // The body ends only once the whole form has parsed: a second file or a broken trailer fails it before anything is stored.
+      file.pipe(body, { end: false });
+      parser.on('close', () => {
+        if (!body.destroyed) body.end();
+      });
       parser.on('filesLimit', () => body.destroy(new StorageError('InvalidArgument', 'multipart body must hold exactly one file')));
       parser.on('error', (err: Error) => body.destroy(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
       try {

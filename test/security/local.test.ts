@@ -1,0 +1,3 @@
+import { describeSecuritySuite } from './suite.js';
+
+describeSecuritySuite('local disk');
