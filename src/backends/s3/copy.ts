@@ -1,22 +1,16 @@
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { StorageError, isStorageError } from '../../core/errors.js';
+import { StorageError } from '../../core/errors.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, copySource, sseParams } from './context.js';
 import { fromS3Error } from './errors.js';
 import { etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
-import { headForCopy, headObject } from './read.js';
+import { headForCopy, objectExists } from './read.js';
 
 /** Fails with AlreadyExists if `key` exists: a check before any work, for stores that ignore If-None-Match on copies. */
-async function refuseIfExists(ctx: S3Context, key: string): Promise<void> {
-  try {
-    await headObject(ctx, key);
-  } catch (err) {
-    if (isStorageError(err, 'NotFound')) return;
-    throw err;
-  }
-  throw new StorageError('AlreadyExists', `${key} already exists`);
+export async function refuseIfExists(ctx: S3Context, key: string): Promise<void> {
+  if (await objectExists(ctx, key)) throw new StorageError('AlreadyExists', `${key} already exists`);
 }
 
 /**
@@ -52,18 +46,8 @@ export async function copyObject(ctx: S3Context, from: string, to: string, creat
     if (mapped.code !== 'PreconditionFailed' && mapped.code !== 'NotFound') throw mapped;
     if (mapped.code === 'NotFound') throw new StorageError('NotFound', `no object at ${from}`, { details: mapped.details });
     // 412: our If-None-Match (the target appeared) or our CopySourceIfMatch (the source changed).
-    if (createOnly && (await exists(ctx, to))) throw new StorageError('AlreadyExists', `${to} already exists`);
+    if (createOnly && (await objectExists(ctx, to))) throw new StorageError('AlreadyExists', `${to} already exists`);
     throw new StorageError('PreconditionFailed', `${from} changed while it was being copied; try again`, { temporary: true });
-  }
-}
-
-async function exists(ctx: S3Context, key: string): Promise<boolean> {
-  try {
-    await headObject(ctx, key);
-    return true;
-  } catch (err) {
-    if (isStorageError(err, 'NotFound')) return false;
-    throw err;
   }
 }
 

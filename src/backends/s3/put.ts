@@ -6,6 +6,7 @@ import type { ObjectInfo } from '../../core/types.js';
 import { MeasuredBody } from './body.js';
 import { MAX_PARTS, MAX_SINGLE_COPY_BYTES } from './config.js';
 import { type S3Context, copySource, sseParams } from './context.js';
+import { refuseIfExists } from './copy.js';
 import { fromS3Error } from './errors.js';
 import { encodeMetadata, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
@@ -87,6 +88,9 @@ async function putMultipart(
   measured: MeasuredBody,
   put: CheckedPut,
 ): Promise<ObjectInfo> {
+  // A create-only upload checks first rather than sending every part for nothing; the
+  // If-None-Match on completion still settles a race.
+  if (put.createOnly) await refuseIfExists(ctx, key);
   // With a declared length, parts grow as needed to stay within S3's 10,000.
   const partSize = put.contentLength !== undefined ? Math.max(ctx.opts.partSizeBytes, Math.ceil(put.contentLength / MAX_PARTS)) : ctx.opts.partSizeBytes;
   // A SHA-256 declared up front is stored as the upload starts; otherwise it is attached after completing (seal).

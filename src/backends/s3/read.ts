@@ -1,6 +1,6 @@
 import { Readable, Transform, addAbortSignal } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { StorageError } from '../../core/errors.js';
+import { StorageError, isStorageError } from '../../core/errors.js';
 import { rangeHeader, resolveRange } from '../../core/range.js';
 import type { GetOptions, GetResult, ObjectInfo, ResolvedRange } from '../../core/types.js';
 import type { S3Context } from './context.js';
@@ -94,5 +94,15 @@ export async function headForCopy(ctx: S3Context, key: string) {
     return { info, s3Etag: out.ETag, headers };
   } catch (err) {
     throw fromS3Error(err, { op: 'head', subject: key, bucket: ctx.bucket });
+  }
+}
+
+export async function objectExists(ctx: S3Context, key: string): Promise<boolean> {
+  try {
+    await headObject(ctx, key);
+    return true;
+  } catch (err) {
+    if (isStorageError(err, 'NotFound')) return false;
+    throw err;
   }
 }

@@ -114,6 +114,20 @@ export function describeMultipart(env: () => S3TestEnv): void {
       expect((await backend.head(key)).etag).toBe(old.etag);
     });
 
+    it('a create-only multipart upload over an existing key is AlreadyExists before any part is sent', async () => {
+      const { backendWith, server } = env();
+      const backend = await backendWith(SMALL_PARTS);
+      const key = `uploads/mp-${randomName()}/once.bin`;
+      await backend.put(key, bodyOf('first'));
+      const sent = recordCommands(backend.client);
+      await expectCode(backend.put(key, new GeneratedObject(11 * MiB).open(), { ifNoneMatch: '*' }), 'AlreadyExists');
+      expect(sent).not.toContain('UploadPart');
+      expect(await openUploads(server, key)).toEqual([]);
+      expect((await getBytes(backend, key)).toString()).toBe('first');
+      const fresh = `uploads/mp-${randomName()}/fresh.bin`;
+      expect((await backend.put(fresh, new GeneratedObject(11 * MiB).open(), { ifNoneMatch: '*' })).size).toBe(11 * MiB);
+    });
+
     it('copies an object above the copy threshold part by part, keeping type and metadata', async () => {
       const { backendWith, server } = env();
       const backend = await backendWith({ ...SMALL_PARTS, multipartCopyThresholdBytes: 6 * MiB });
