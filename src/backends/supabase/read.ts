@@ -28,9 +28,10 @@ export async function getObject(client: SupabaseClient, bucket: string, key: str
       stream: true,
     });
     const etag = res.headers.get('etag');
-    if (etag !== null && etag !== info.etag && attempt < ATTEMPTS) {
+    if (etag !== null && etag !== info.etag) {
       await res.body?.cancel();
-      continue;
+      if (attempt < ATTEMPTS) continue;
+      throw new StorageError('BackendUnavailable', `Supabase download: ${key} changed during each of ${ATTEMPTS} reads`);
     }
     if (range && res.status !== 206 && !(range.start === 0 && range.end === info.size - 1)) {
       await res.body?.cancel();
