@@ -379,7 +379,25 @@ async function setupReplication(target: Target, rep: NonNullable<SetupOptions['r
       },
     ],
   };
-  const replication = await step(
+  const replication = await replicationStep(target, wanted, rep);
+  return [versioning, replication];
+}
+
+async function replicationStep(target: Target, wanted: ReplicationConfiguration, rep: NonNullable<SetupOptions['replication']>): Promise<SetupStep> {
+  try {
+    return await replicationStepInner(target, wanted, rep);
+  } catch (err) {
+    // MinIO replicates to a "remote target" registered with its admin API, named by its own ARN.
+    if (err instanceof StorageError && err.details?.s3Code === 'XMinioAdminRemoteArnInvalid') {
+      throw new StorageError('ConfigInvalid', `setup (replication) of bucket "${target.bucket}": MinIO needs the ARN of a remote target (mc admin bucket remote add) as the role ARN`, { details: err.details });
+    }
+    throw err;
+  }
+}
+
+async function replicationStepInner(target: Target, wanted: ReplicationConfiguration, rep: NonNullable<SetupOptions['replication']>): Promise<SetupStep> {
+  const { client, bucket } = target;
+  return step(
     'replication',
     async () => {
       try {
@@ -396,5 +414,4 @@ async function setupReplication(target: Target, rep: NonNullable<SetupOptions['r
     () => client.send(withContentMd5(new PutBucketReplicationCommand({ Bucket: bucket, ReplicationConfiguration: wanted }))),
     target,
   );
-  return [versioning, replication];
 }

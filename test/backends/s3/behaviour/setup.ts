@@ -58,6 +58,22 @@ export function describeSetup(env: () => S3TestEnv): void {
       expect(changed.find((s) => s.step === 'lifecycle')?.detail).toMatch(/logs after 7 days/);
     });
 
+    it('replication: set where the server has the API, plainly refused or reported unsupported where not', async () => {
+      const { backendWith, server } = env();
+      const backend = await backendWith({ bucket: `bg-rep-${randomName()}` });
+      const withReplication = { ...OPTIONS, replication: { destinationBucket: 'bg-replica', roleArn: 'arn:aws:iam::123456789012:role/replication' } };
+      if (server.name === 'minio') {
+        // MinIO replicates only to targets registered through its admin API.
+        await expect(setupS3Bucket(backend, withReplication)).rejects.toMatchObject({ code: 'ConfigInvalid', message: expect.stringMatching(/remote target/) });
+        return;
+      }
+      const first = await setupS3Bucket(backend, withReplication);
+      const second = await setupS3Bucket(backend, withReplication);
+      expect(first.slice(-2).map((s) => s.step)).toEqual(['versioning', 'replication']);
+      expect(second.find((s) => s.step === 'replication')?.status).toBe(first.find((s) => s.step === 'replication')?.status === 'unsupported' ? 'unsupported' : 'unchanged');
+      expect(second.find((s) => s.step === 'versioning')?.status).toMatch(/unchanged|unsupported/);
+    });
+
     it('gives the minimal IAM policy for the bucket', () => {
       const policy = minimalIamPolicy('my-bucket') as { Statement: { Action: string[]; Resource: string }[] };
       const actions = policy.Statement.flatMap((s) => s.Action);
