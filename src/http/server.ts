@@ -10,6 +10,7 @@ import { cdnUploadRoutes } from './routes/cdn-upload.js';
 import { observabilityRoutes } from './routes/observability.js';
 import { storageRoutes } from './routes/storage.js';
 import { cdnSignRoutes } from './routes/cdn-sign.js';
+import { documentErrors } from './openapi-errors.js';
 import { registerSecurity } from './security.js';
 
 export interface ServerOptions {
@@ -33,9 +34,15 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
     http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))) },
     trustProxy: limits.trustProxy,
     bodyLimit: 1024 * 1024,
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    // URLs the router cannot take apart (bad percent-encoding, over-long parameters) get our JSON error too.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is malformed';
+      return sendError(request, reply, new StorageError('InvalidArgument', message));
+    },
   });
   app.server.headersTimeout = limits.headersTimeoutMs;
 
@@ -49,6 +56,7 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   });
 
   await registerSecurity(app, storage);
+  documentErrors(app);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new StorageError('NotFound', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
