@@ -108,6 +108,26 @@ describe('uploads', () => {
     await expect(backend.head('uploads/tus/wrong.bin')).rejects.toMatchObject({ code: 'NotFound' });
   });
 
+  it('sends a body declared above Supabase\'s copy limit straight to its key (no checksum kept there)', async () => {
+    const backend = createSupabaseBackend(server.options({ resumableThresholdBytes: 64 * 1024, chunkBytes: 64 * 1024, copyLimitBytes: 100_000 }));
+    const data = randomBytes(150_000);
+    const calls: string[] = [];
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return realFetch(input, init);
+    });
+    const info = await backend.put('uploads/direct/big.bin', Readable.from([data]), { contentLength: data.length, metadata: { m: '1' }, ifNoneMatch: '*' });
+    vi.restoreAllMocks();
+    expect(calls.some((c) => c.includes('/object/copy'))).toBe(false);
+    expect(info).toMatchObject({ size: data.length, sha256: sha(data), metadata: { m: '1' } });
+    const head = await backend.head('uploads/direct/big.bin');
+    expect(head).toMatchObject({ size: data.length, metadata: { m: '1' }, etag: info.etag });
+    expect(head.sha256).toBeUndefined();
+    expect(sha(await read((await backend.get('uploads/direct/big.bin')).body))).toBe(sha(data));
+    await expect(backend.put('uploads/direct/big.bin', Readable.from([data]), { contentLength: data.length, ifNoneMatch: '*' })).rejects.toMatchObject({ code: 'AlreadyExists' });
+  });
+
   it('leaves no staging objects behind, and sweeps old ones', async () => {
     const backend = createSupabaseBackend(server.options());
     await backend.put('uploads/clean.txt', Readable.from([Buffer.from('x')]));

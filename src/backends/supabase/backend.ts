@@ -82,7 +82,7 @@ export class SupabaseBackend implements Backend {
     private readonly client: SupabaseClient,
     readonly bucket: string,
     private readonly keys: KeyRules,
-    private readonly upload: { thresholdBytes: number; chunkBytes: number },
+    private readonly upload: { thresholdBytes: number; chunkBytes: number; copyLimitBytes: number },
   ) {}
 
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<ObjectInfo> {

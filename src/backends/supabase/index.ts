@@ -3,6 +3,7 @@ import { StorageError } from '../../core/errors.js';
 import { SupabaseBackend } from './backend.js';
 import { supabaseClient } from './connect.js';
 import { DEFAULT_CHUNK_BYTES, type SupabaseBackendOptions } from './options.js';
+import { COPY_LIMIT_BYTES } from './upload.js';
 
 export { SupabaseBackend, STAGING_FOLDER } from './backend.js';
 export { type SupabaseBackendOptions, supabaseOptionsFromEnv } from './options.js';
@@ -19,5 +20,6 @@ export function createSupabaseBackend(opts: SupabaseBackendOptions): SupabaseBac
   return new SupabaseBackend(supabaseClient(opts), opts.bucket, opts.keys ?? defaultKeyRules, {
     thresholdBytes: opts.resumableThresholdBytes ?? chunkBytes,
     chunkBytes,
+    copyLimitBytes: opts.copyLimitBytes ?? COPY_LIMIT_BYTES,
   });
 }

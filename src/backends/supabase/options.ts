@@ -17,6 +17,8 @@ export interface SupabaseBackendOptions {
   resumableThresholdBytes?: number;
   /** TUS chunk size; Supabase requires 6 MiB. */
   chunkBytes?: number;
+  /** Bodies declared larger than this skip the staging copy (Supabase copies up to 5 GiB); for tests. */
+  copyLimitBytes?: number;
   /** Timeout of calls without a body stream (metadata, listing, signing). Default 30 s. */
   requestTimeoutMs?: number;
 }

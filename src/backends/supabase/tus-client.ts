@@ -16,6 +16,8 @@ export interface TusRequest {
   name: string;
   contentType: string;
   cacheControl?: string;
+  /** User metadata, sent as the `metadata` entry (JSON) Supabase reads. */
+  metadata?: Record<string, string>;
   upsert: boolean;
   /** Known total length; otherwise the length is sent with the last chunk (creation-defer-length). */
   length?: number;
@@ -36,6 +38,7 @@ export async function tusUpload(client: SupabaseClient, req: TusRequest): Promis
     `objectName ${b64(req.name)}`,
     `contentType ${b64(req.contentType)}`,
     ...(cacheSeconds(req.cacheControl) ? [`cacheControl ${b64(cacheSeconds(req.cacheControl)!)}`] : []),
+    ...(req.metadata && Object.keys(req.metadata).length > 0 ? [`metadata ${b64(JSON.stringify(req.metadata))}`] : []),
   ].join(',');
   const created = await client.send('POST', '/upload/resumable', 'resumable upload create', {
     headers: {

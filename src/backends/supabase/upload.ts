@@ -15,14 +15,20 @@ import { tusUpload } from './tus-client.js';
  *     atomically), and its answer carries the ETag. The staging object is then removed.
  * A crash between the steps leaves only a staging object, never a wrong or partial one;
  * `sweepStaging` clears those.
+ *
+ * Supabase copies with one S3 CopyObject, which stops at 5 GiB: a body declared larger goes
+ * straight to its key through TUS (still whole or not at all), its checksum then unrecorded.
  */
 export const STAGING_FOLDER = '.bucketgate-staging';
+export const COPY_LIMIT_BYTES = 5 * 1024 ** 3;
 
 export interface UploadContext {
   client: SupabaseClient;
   bucket: string;
   thresholdBytes: number;
   chunkBytes: number;
+  /** Bodies declared larger than this skip staging (Supabase's copy limit). */
+  copyLimitBytes: number;
 }
 
 export interface UploadRequest {
@@ -39,6 +45,7 @@ export interface UploadRequest {
 }
 
 export async function uploadObject(ctx: UploadContext, req: UploadRequest): Promise<ObjectInfo> {
+  if (req.contentLength !== undefined && req.contentLength > ctx.copyLimitBytes) return uploadDirect(ctx, req);
   const { client, bucket } = ctx;
   // One folder per upload: concurrent uploads never add to and prune the same folder.
   const staging = `${STAGING_FOLDER}/${randomUUID()}/body`;
@@ -88,6 +95,29 @@ export async function uploadObject(ctx: UploadContext, req: UploadRequest): Prom
   } finally {
     if (sent) await removeQuietly(client, bucket, [staging]);
   }
+}
+
+/** Straight to the key through TUS; the user metadata travels with the upload, the checksum cannot. */
+async function uploadDirect(ctx: UploadContext, req: UploadRequest): Promise<ObjectInfo> {
+  const verified = verify(req.body, req);
+  const source = verified[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    await tusUpload(ctx.client, {
+      bucket: ctx.bucket,
+      name: req.key,
+      contentType: req.contentType,
+      cacheControl: req.cacheControl,
+      metadata: req.metadata,
+      upsert: !req.createOnly,
+      length: req.contentLength,
+      chunks: chunksOf([], source, ctx.chunkBytes),
+      signal: req.signal,
+    });
+  } catch (err) {
+    verified.destroy();
+    throw err;
+  }
+  return { ...(await infoOf(ctx.client, ctx.bucket, req.key)), sha256: verified.sha256() };
 }
 
 async function removeQuietly(client: SupabaseClient, bucket: string, names: string[]): Promise<void> {
