@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { releaseToasts } from './feedback.js';
 
 /**
  * Modal dialogs on the native <dialog>: showModal() makes the rest of the page inert and Esc
@@ -39,6 +40,7 @@ export function openDialog(opts: { title: string; className?: string; content: N
   });
   dialog.addEventListener('close', () => {
     opts.onClose?.();
+    releaseToasts(dialog);
     dialog.remove();
     // The opener may be gone (its row was deleted): then the main region takes the focus.
     if (opener?.isConnected) opener.focus();

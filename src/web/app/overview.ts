@@ -97,9 +97,17 @@ const SERIES: { key: keyof Omit<Sample, 'at'>; title: string; format: (v: number
   { key: 'errorRate', title: 'Error rate', format: formatPercent },
 ];
 
+function duration(seconds: number): string {
+  return seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
+}
+
+/**
+ * Sparklines of the polled history. The x axis is time; while the history is young it spans
+ * what has been collected (at least 8 polls) rather than leaving most of the chart blank.
+ */
 function trafficCard(history: MetricsHistory, pollMs: number): HTMLElement {
-  const seconds = Math.round((history.capacity * pollMs) / 1000);
-  const span = seconds < 120 ? `${seconds} seconds` : `${Math.round(seconds / 60)} minutes`;
+  const slots = Math.max(8, history.samples.length);
+  const span = duration(Math.round((slots * pollMs) / 1000));
   const tiles = SERIES.map(({ key, title, format }) => {
     const values = history.samples.map((s) => s[key]);
     const latest = values.length ? values[values.length - 1]! : null;
@@ -107,12 +115,15 @@ function trafficCard(history: MetricsHistory, pollMs: number): HTMLElement {
     const label = `${title} over the last ${span}: now ${format(latest)}, peak ${format(peak)}`;
     return h('div', { class: 'tile', 'data-series': key },
       h('div', { class: 'tile-head' }, h('span', { class: 'tile-title' }, title), h('span', { class: 'tile-value' }, format(latest))),
-      sparkline(values, { label, capacity: history.capacity }),
+      sparkline(values, { label, capacity: slots }),
       h('div', { class: 'tile-foot muted' }, `peak ${format(peak)}`),
     );
   });
-  const note = history.samples.length < 2 ? h('p', { class: 'muted' }, 'Collecting samples…') : null;
-  return card(`Traffic, last ${span}`, [note, h('div', { class: 'tiles' }, ...tiles)], { id: 'card-traffic', wide: true });
+  const note = `Sampled every ${pollMs / 1000} s while this page is open; the last ${duration(Math.round((history.capacity * pollMs) / 1000))} are kept.`;
+  return card('Traffic', [
+    h('p', { class: 'muted small' }, history.samples.length < 2 ? `Collecting samples… ${note}` : note),
+    h('div', { class: 'tiles' }, ...tiles),
+  ], { id: 'card-traffic', wide: true });
 }
 
 function operationsCard(perf: Performance): HTMLElement {
@@ -124,10 +135,10 @@ function operationsCard(perf: Performance): HTMLElement {
         h('th', { scope: 'row' }, `${backend} ${op}`),
         h('td', { class: 'num' }, formatCount(s.count)),
         h('td', { class: 'num' }, formatPercent(s.successRate)),
-        h('td', { class: 'num' }, formatMs(s.latencyMs.p50)),
+        h('td', { class: 'num optional' }, formatMs(s.latencyMs.p50)),
         h('td', { class: 'num' }, formatMs(s.latencyMs.p95)),
-        h('td', { class: 'num' }, formatMs(s.latencyMs.p99)),
-        h('td', {}, errors || '–'),
+        h('td', { class: 'num optional' }, formatMs(s.latencyMs.p99)),
+        h('td', { class: 'optional' }, errors || '–'),
       ));
     }
   }
@@ -137,7 +148,7 @@ function operationsCard(perf: Performance): HTMLElement {
     rows.length
       ? h('div', { class: 'table-scroll' }, h('table', { class: 'data-table' },
           h('caption', { class: 'sr-only' }, 'Backend operations: count, success rate, latency percentiles, errors'),
-          h('thead', {}, h('tr', {}, ...['Operation', 'Count', 'Success', 'p50', 'p95', 'p99', 'Errors'].map((t, i) => h('th', { scope: 'col', class: i > 0 && i < 6 ? 'num' : null }, t)))),
+          h('thead', {}, h('tr', {}, ...['Operation', 'Count', 'Success', 'p50', 'p95', 'p99', 'Errors'].map((t, i) => h('th', { scope: 'col', class: [i > 0 && i < 6 ? 'num' : '', i === 3 || i >= 5 ? 'optional' : ''].join(' ').trim() || null }, t)))),
           h('tbody', {}, ...rows),
         ))
       : h('p', { class: 'muted' }, 'No operations yet.'),
