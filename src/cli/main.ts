@@ -3,9 +3,11 @@ import { Command } from 'commander';
 import { isStorageError } from '../core/errors.js';
 import { VERSION } from '../service/storage.js';
 import { registerCleanup } from './cleanup.js';
+import { registerDoctor } from './doctor.js';
 import { registerObjectCommands } from './objects.js';
 import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
+import { registerSetup } from './setup.js';
 import { registerToken } from './token.js';
 import { registerTransfer } from './transfer.js';
 
@@ -28,6 +30,8 @@ registerReindex(program);
 registerObjectCommands(program);
 registerTransfer(program);
 registerCleanup(program);
+registerSetup(program);
+registerDoctor(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = isStorageError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
