@@ -98,12 +98,13 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
       if (!existing || !sameContent(source, existing)) {
         if (opts.dryRun) item.action = 'would-copy';
         else {
-          const { body } = await from.get(source.key);
+          // Listings may lack metadata (S3, Supabase): the read's own info is complete.
+          const { body, info } = await from.get(source.key);
           const written = await to.put(source.key, body, {
-            contentType: source.contentType,
-            metadata: source.metadata,
-            contentLength: source.size,
-            sha256: source.sha256,
+            contentType: info.contentType,
+            metadata: info.metadata,
+            contentLength: info.size,
+            sha256: info.sha256 ?? source.sha256,
           });
           if (written.size !== source.size) throw new Error(`target holds ${written.size} bytes, source ${source.size}`);
           if (opts.verify && source.sha256 && (await hashOf(to, source.key)) !== source.sha256) throw new Error('checksum differs after copy');

@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBackend } from '../../src/backends/local/index.js';
+import { createS3Backend } from '../../src/backends/s3/index.js';
+import type { Backend } from '../../src/core/backend.js';
+import { startMinio } from '../servers/minio.js';
+import { type S3TestServer, createBucket } from '../servers/server.js';
+import { type SupabaseServer, startSupabaseServer } from '../supabase/server.js';
+import { cli, startCli } from './run.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function contents(backend: Backend, segments: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const segment of segments) {
+    let cursor: string | undefined;
+    do {
+      const page = await backend.list(`${segment}/`, { cursor, limit: 1000 });
+      for (const o of page.objects) {
+        const { body } = await backend.get(o.key);
+        const chunks: Buffer[] = [];
+        for await (const c of body) chunks.push(c);
+        out[o.key] = `${o.contentType} ${sha(Buffer.concat(chunks))}`;
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+const envFile = async (dir: string, name: string, vars: Record<string, string>) => {
+  const path = join(dir, name);
+  await writeFile(path, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n'));
+  return path;
+};
+
+describe('bucketgate CLI against real backends', () => {
+  let dir: string;
+  let minio: S3TestServer;
+  let supabase: SupabaseServer;
+  let source: Backend;
+  let env: { local: string; s3: string; s3Fresh: string; supabase: string; back: string; unreachable: string };
+  const SEGMENTS = ['uploads', 'videos', 'scripts'];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bg-cli-'));
+    [minio, supabase] = await Promise.all([startMinio({ bucket: 'cli-round-trip' }), startSupabaseServer({ bucket: 'cli-target' })]);
+    await createBucket(minio, 'cli-resume');
+    const s3Vars = { S3_ENDPOINT_URL: minio.endpoint, S3_REGION: minio.region, AWS_ACCESS_KEY_ID: minio.accessKeyId, AWS_SECRET_ACCESS_KEY: minio.secretAccessKey };
+    env = {
+      local: await envFile(dir, 'local.env', { BHIV_BUCKET_PATH: join(dir, 'source') }),
+      s3: await envFile(dir, 's3.env', { ...s3Vars, S3_BUCKET_NAME: minio.bucket }),
+      s3Fresh: await envFile(dir, 's3-resume.env', { ...s3Vars, S3_BUCKET_NAME: 'cli-resume' }),
+      supabase: await envFile(dir, 'supabase.env', { SUPABASE_URL: supabase.url, SUPABASE_KEY: supabase.anonKey, SUPABASE_SERVICE_ROLE_KEY: supabase.serviceKey, SUPABASE_BUCKET_NAME: supabase.bucket }),
+      back: await envFile(dir, 'back.env', { BHIV_BUCKET_PATH: join(dir, 'back') }),
+      unreachable: await envFile(dir, 'down.env', { ...s3Vars, S3_ENDPOINT_URL: 'http://127.0.0.1:9', S3_BUCKET_NAME: 'nowhere' }),
+    };
+    source = await createLocalBackend({ root: join(dir, 'source'), fsync: false });
+    const files: [string, string, number][] = [
+      ['uploads/a.bin', 'application/octet-stream', 70_000],
+      ['uploads/deep/er/b c.txt', 'text/plain', 12],
+      ['uploads/empty.bin', 'application/octet-stream', 0],
+      ['videos/clip.mp4', 'video/mp4', 1_500_000],
+      ['scripts/scène.txt', 'text/plain', 333],
+    ];
+    for (const [key, type, size] of files) await source.put(key, Readable.from([randomBytes(size)]), { contentType: type, metadata: { origin: 'cli-test' } });
+    for (let i = 0; i < 40; i++) await source.put(`scripts/many/f${String(i).padStart(2, '0')}.txt`, Readable.from([randomBytes(200_000)]), { contentType: 'text/plain' });
+  }, 300_000);
+
+  afterAll(async () => {
+    await source?.close();
+    await Promise.allSettled([minio?.stop(), supabase?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('migrates local → S3 → Supabase-compatible → local with every byte and type intact', async () => {
+    const hops: [string, string, string, string][] = [
+      ['local', env.local, 'minio', env.s3],
+      ['minio', env.s3, 'supabase', env.supabase],
+      ['supabase', env.supabase, 'local', env.back],
+    ];
+    for (const [from, fromEnv, to, toEnv] of hops) {
+      const r = await cli(['migrate', '--from', from, '--from-env', fromEnv, '--to', to, '--to-env', toEnv, '--verify', '--json', '--report', join(dir, `${from}-${to}.json`)], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.totals).toMatchObject({ copied: 45, failed: 0 });
+      const report = JSON.parse(await readFile(join(dir, `${from}-${to}.json`), 'utf8'));
+      expect(report.items).toHaveLength(45);
+    }
+    const back = await createLocalBackend({ root: join(dir, 'back'), fsync: false });
+    try {
+      expect(await contents(back, SEGMENTS)).toEqual(await contents(source, SEGMENTS));
+      expect((await back.head('uploads/a.bin')).metadata.origin).toBe('cli-test');
+    } finally {
+      await back.close();
+    }
+  });
+
+  it('skips what is already identical on a second run', async () => {
+    const r = await cli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3, '--json', '--report', join(dir, 'again.json')], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).totals).toMatchObject({ copied: 0, skipped: 45, failed: 0 });
+  });
+
+  it('finishes a migration killed half way, with nothing missing or duplicated', async () => {
+    const target = await createS3Backend({ bucket: 'cli-resume', region: minio.region, endpoint: minio.endpoint, forcePathStyle: true, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey });
+    try {
+      const child = startCli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3Fresh, '--concurrency', '1', '--report', join(dir, 'killed.json')], { cwd: dir });
+      const exited = new Promise((r) => child.on('exit', r));
+      for (let i = 0; i < 400; i++) {
+        const page = await target.list('scripts/', { limit: 1000 });
+        if (page.objects.length >= 5) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      const partial = (await target.list('scripts/', { limit: 1000 })).objects.length;
+      expect(partial).toBeLessThan(41);
+      const r = await cli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3Fresh, '--json', '--report', join(dir, 'resumed.json')], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const totals = JSON.parse(r.stdout).totals;
+      expect(totals.failed).toBe(0);
+      expect(totals.copied + totals.skipped).toBe(45);
+      expect(totals.skipped).toBeGreaterThanOrEqual(partial - 1);
+      expect(await contents(target, SEGMENTS)).toEqual(await contents(source, SEGMENTS));
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('syncs only changes, and mirrors deletes with --delete', async () => {
+    await source.put('uploads/new.txt', Readable.from([Buffer.from('new')]), { contentType: 'text/plain' });
+    await source.delete('uploads/a.bin');
+    const dry = await cli(['sync', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3, '--delete', '--dry-run', '--json', '--report', join(dir, 'dry.json')], { cwd: dir });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).totals).toMatchObject({ 'would-copy': 1, 'would-delete': 1 });
+    const r = await cli(['sync', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3, '--delete', '--json', '--report', join(dir, 'sync.json')], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).totals).toMatchObject({ copied: 1, deleted: 1, skipped: 44, failed: 0 });
+  });
+
+  it('gives one clear line and a non-zero exit for bad flags and unreachable backends', async () => {
+    const bad = await cli(['migrate', '--from', 'ftp', '--to', 'local'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('expected one of local, s3, minio, supabase');
+    const missing = await cli(['migrate', '--from', 'local'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    const unknown = await cli(['frobnicate'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    const conc = await cli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3, '--concurrency', '0'], { cwd: dir });
+    expect(conc.code).toBe(2);
+    expect(conc.stderr.trim().split('\n')).toHaveLength(1);
+    const down = await cli(['test-connection', '--backend', 'minio', '--json'], { cwd: dir, env: Object.fromEntries((await readFile(env.unreachable, 'utf8')).split('\n').map((l) => l.split('=', 2) as [string, string])) });
+    expect(down.code).toBe(3);
+    const report = JSON.parse(down.stdout);
+    expect(report.backends[0].ok).toBe(false);
+    expect(report.backends[0].message).toMatch(/reach|connect|refused/i);
+    const migrateDown = await cli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'minio', '--to-env', env.unreachable, '--report', join(dir, 'down.json')], { cwd: dir });
+    expect(migrateDown.code).not.toBe(0);
+  });
+
+  it('runs the everyday commands and diagnostics on local disk', async () => {
+    const bucket = join(dir, 'everyday');
+    const e = { BHIV_BUCKET_PATH: bucket };
+    await writeFile(join(dir, 'note.txt'), 'remember the milk');
+    expect((await cli(['setup', '--json'], { cwd: dir, env: e })).code).toBe(0);
+    const cp = await cli(['cp', join(dir, 'note.txt'), 'bg://scripts/notes/note.txt', '--json'], { cwd: dir, env: e });
+    expect(cp.code, cp.stderr).toBe(0);
+    expect(JSON.parse(cp.stdout).size).toBe(17);
+    expect((await cli(['cat', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).stdout).toBe('remember the milk');
+    const ls = JSON.parse((await cli(['ls', 'bg://scripts/', '--json'], { cwd: dir, env: e })).stdout);
+    expect(ls).toEqual([expect.objectContaining({ key: 'scripts/notes/', type: 'folder' })]);
+    const stats = JSON.parse((await cli(['stats', '--json'], { cwd: dir, env: e })).stdout);
+    expect(stats.total).toEqual({ count: 1, bytes: 17 });
+    const reindex = JSON.parse((await cli(['reindex', '--json'], { cwd: dir, env: e })).stdout);
+    expect(reindex.objects).toBe(1);
+    const token = await cli(['token', '--role', 'authenticated', '--sub', 'alice', '--ttl', '60'], { cwd: dir, env: e });
+    expect(token.stdout.trim().split('.')).toHaveLength(3);
+    const doctor = await cli(['doctor', '--json'], { cwd: dir, env: e });
+    expect(doctor.code, doctor.stdout).toBe(0);
+    expect(JSON.parse(doctor.stdout).backends[0].checks.map((c: { name: string }) => c.name)).toEqual(['free space', 'permissions', 'write', 'read', 'delete']);
+    expect((await cli(['rm', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(0);
+    expect((await cli(['cat', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(1);
+    const traversal = await cli(['cat', 'bg://scripts/../../etc/passwd'], { cwd: dir, env: e });
+    expect(traversal.code).toBe(1);
+    expect(traversal.stderr).toMatch(/^bucketgate: InvalidKey/);
+  });
+});
