@@ -223,14 +223,17 @@ describe('the dashboard in Chromium', () => {
 
     // The copied link needs no credentials, names only this object, and expires.
     await dialog.getByRole('button', { name: 'Copy signed link' }).click();
-    await waitUntil(page, "navigator.clipboard.readText().then((t) => t.includes('token='))");
+    await waitUntil(page, "navigator.clipboard.readText().then((t) => t.includes('signature='))");
     const link = await js<string>(page, 'navigator.clipboard.readText()');
-    expect(link).toMatch(new RegExp(`^${service.url}/storage/v1/object/sign/ratings/alice/rating\\.json\\?token=`));
+    const id = await row('alice/rating.json').getAttribute('data-id');
+    expect(link).toMatch(new RegExp(`^${service.url}/cdn/download/${id}\\?expires=\\d+&signature=[\\w-]+$`));
     const shared = await fetch(link);
     expect(shared.status).toBe(200);
     expect(await shared.json()).toEqual(rating);
-    const tampered = await fetch(link.replace('rating.json', 'other.json'));
-    expect(tampered.status).toBeGreaterThanOrEqual(400);
+    // One day later than signed: refused.
+    const later = new URL(link);
+    later.searchParams.set('expires', String(Number(later.searchParams.get('expires')) + 86_400));
+    expect((await fetch(later)).status).toBe(401);
     await dialog.getByRole('button', { name: 'Close' }).click();
 
     // Her overview counts her own ratings only; bob's stays invisible to her.
@@ -238,13 +241,14 @@ describe('the dashboard in Chromium', () => {
     expect(await segmentBar('ratings').textContent()).toContain('1 object');
   });
 
-  it('previews a private image through a signed link (an <img> sends no Authorization header)', { timeout: STEP_MS }, async () => {
+  it('shows a private image through a signed /cdn/stream link (an <img> sends no Authorization header)', { timeout: STEP_MS }, async () => {
     await openFiles('uploads');
     await chooseFiles([{ name: 'private.png', mimeType: 'image/png', buffer: png }]);
     await row('alice/private.png').waitFor();
     await page.getByRole('button', { name: 'Preview private.png' }).click();
     await waitUntil(page, "document.querySelector('dialog img.media-preview')?.naturalWidth === 64");
-    expect(await page.locator('dialog img.media-preview').getAttribute('src')).toContain('/storage/v1/object/sign/uploads/alice/private.png?token=');
+    const id = await row('alice/private.png').getAttribute('data-id');
+    expect(await page.locator('dialog img.media-preview').getAttribute('src')).toMatch(new RegExp(`^${service.url}/cdn/stream/${id}\\?expires=\\d+&signature=`));
     await page.keyboard.press('Escape');
   });
 

@@ -1,4 +1,3 @@
-import { baseName, encodePath } from './format.js';
 import type { ListPage, Performance, Stats, Status, StoredObject, UploadGrant } from './types.js';
 
 /** A failed call, with the service's own error code and message (`{ error: { code, message } }`). */
@@ -110,37 +109,33 @@ export class Api {
   }
 
   /**
-   * A signed, read-only link to one object, valid `expiresIn` seconds: the Supabase-compatible
-   * signing endpoint, whose token names exactly this object and is useless as a bearer token.
-   * Media elements and shared links can't send an Authorization header; this needs none.
+   * A signed link to one object (`POST /cdn/sign`): `/cdn/stream/{id}` or `/cdn/download/{id}`
+   * with `expires` and `signature`, readable by whoever holds it until it expires, no token
+   * needed. Media elements and shared links can't send an Authorization header; this needs none,
+   * and unlike a bearer token in a URL it opens this one object only, for reading.
    */
-  async signedUrl(item: StoredObject, expiresIn: number, opts: { download?: boolean } = {}): Promise<string> {
-    const path = `${encodeURIComponent(item.segment)}/${encodePath(item.filename)}`;
-    const { signedURL } = await this.json<{ signedURL: string }>(`/storage/v1/object/sign/${path}`, {
+  async signedUrl(item: StoredObject, expiresIn: number, mode: 'stream' | 'download'): Promise<string> {
+    const link = await this.json<{ url: string }>('/cdn/sign', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ expiresIn }),
+      body: JSON.stringify({ id: item.id, expiresIn, mode }),
     });
-    // The answer's path is not URL-encoded; take only its token and build the URL ourselves.
-    const token = new URLSearchParams(signedURL.slice(signedURL.lastIndexOf('?') + 1)).get('token');
-    if (!token) throw new ApiError(500, 'Internal', 'the service returned a signed URL without a token');
-    const url = new URL(`/storage/v1/object/sign/${path}`, location.origin);
-    url.searchParams.set('token', token);
-    if (opts.download) url.searchParams.set('download', baseName(item.filename));
-    return url.href;
+    // The service names itself by PUBLIC_URL; the browser reached it here, so keep path and query only.
+    const url = new URL(link.url, location.origin);
+    return new URL(url.pathname + url.search, location.origin).href;
   }
 }
 
 /** Public segments are read without credentials; private ones through a signed link. */
 export async function mediaUrl(api: Api, item: StoredObject, segmentIsPublic: boolean): Promise<string> {
-  return segmentIsPublic ? `/cdn/stream/${encodeURIComponent(item.id)}` : api.signedUrl(item, PREVIEW_LINK_SECONDS);
+  return segmentIsPublic ? `/cdn/stream/${encodeURIComponent(item.id)}` : api.signedUrl(item, PREVIEW_LINK_SECONDS, 'stream');
 }
 
 export async function downloadUrl(api: Api, item: StoredObject, segmentIsPublic: boolean): Promise<string> {
-  return segmentIsPublic ? `/cdn/download/${encodeURIComponent(item.id)}` : api.signedUrl(item, PREVIEW_LINK_SECONDS, { download: true });
+  return segmentIsPublic ? `/cdn/download/${encodeURIComponent(item.id)}` : api.signedUrl(item, PREVIEW_LINK_SECONDS, 'download');
 }
 
 /** A link to share: the permanent download URL of a public object, or a signed one that expires. */
 export async function shareUrl(api: Api, item: StoredObject, segmentIsPublic: boolean, expiresIn: number): Promise<string> {
-  return segmentIsPublic ? new URL(`/cdn/download/${encodeURIComponent(item.id)}`, location.origin).href : api.signedUrl(item, expiresIn);
+  return segmentIsPublic ? new URL(`/cdn/download/${encodeURIComponent(item.id)}`, location.origin).href : api.signedUrl(item, expiresIn, 'download');
 }
