@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { isStorageError } from '../core/errors.js';
 import { VERSION } from '../service/storage.js';
+import { registerBench } from './bench.js';
 import { registerCleanup } from './cleanup.js';
 import { registerDoctor } from './doctor.js';
 import { registerObjectCommands } from './objects.js';
@@ -32,6 +33,7 @@ registerTransfer(program);
 registerCleanup(program);
 registerSetup(program);
 registerDoctor(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = isStorageError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);

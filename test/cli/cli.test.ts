@@ -184,6 +184,11 @@ describe('bucketgate CLI against real backends', () => {
     const doctor = await cli(['doctor', '--json'], { cwd: dir, env: e });
     expect(doctor.code, doctor.stdout).toBe(0);
     expect(JSON.parse(doctor.stdout).backends[0].checks.map((c: { name: string }) => c.name)).toEqual(['free space', 'permissions', 'write', 'read', 'delete']);
+    const bench = await cli(['bench', '--size', '1', '--small', '5', '--json'], { cwd: dir, env: e });
+    expect(bench.code, bench.stderr).toBe(0);
+    const [row] = JSON.parse(bench.stdout);
+    expect(row.backend).toBe('local');
+    for (const figure of ['uploadMiBps', 'downloadMiBps', 'smallPutsPerSec', 'smallGetsPerSec', 'deletesPerSec']) expect(row[figure]).toBeGreaterThan(0);
     expect((await cli(['rm', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(0);
     expect((await cli(['cat', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(1);
     const traversal = await cli(['cat', 'bg://scripts/../../etc/passwd'], { cwd: dir, env: e });
