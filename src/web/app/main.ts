@@ -46,11 +46,12 @@ function showSignIn(message?: string): void {
 
 function signOut(message?: string): void {
   if (!app) return;
+  const wasGuest = !app.session.token;
   app.overview.stop();
   app = null;
   clearSession();
   showSignIn(message);
-  if (!message) notify('Signed out');
+  if (!message && !wasGuest) notify('Signed out');
 }
 
 /** Segments as configured (rules included); older services only name them in their stats. */
