@@ -7,13 +7,22 @@ import { auth, grant, json, rawRequest, sha256, snapshot, upload } from '../supp
  * The HTTP service's behaviour, against a real listening server. Parameterised by a
  * backend factory so the same tests run over local disk, S3/MinIO, Ceph and Supabase.
  */
-export function describeHttpService(name: string, backend?: BackendFactory) {
+/** Configuration of a service built the way `npm start` builds it: from variables only. */
+export type EnvSetup = () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
+
+export function describeHttpService(name: string, backend?: BackendFactory, envSetup?: EnvSetup) {
   describe(`HTTP service on ${name}`, () => {
     let h: ServiceHandle;
+    let cleanup: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      h = await startService({ backend });
+      const setup = await envSetup?.();
+      cleanup = setup?.cleanup;
+      h = await startService({ backend, env: setup?.env });
+    }, 20 * 60_000);
+    afterAll(async () => {
+      await h?.stop();
+      await cleanup?.();
     });
-    afterAll(async () => h?.stop());
 
     describe('operations', () => {
       it('answers /healthz and /readyz', async () => {
