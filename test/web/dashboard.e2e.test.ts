@@ -132,6 +132,29 @@ describe('the dashboard in Chromium', () => {
     expect(await row('notes.txt').count()).toBe(0);
   });
 
+  it('shows progress and cancels an upload midway, leaving nothing stored', { timeout: STEP_MS }, async () => {
+    // A slow uplink (about 256 KiB/s), so there is time to watch progress and cancel.
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+    try {
+      await chooseFiles([{ name: 'slow.webm', mimeType: 'video/webm', buffer: Buffer.concat([webm, Buffer.alloc(3 * 1024 * 1024)]) }]);
+      const job = upload('slow.webm');
+      await waitUntil(page, "Number(document.querySelector('li.upload[data-name=\"slow.webm\"] progress')?.value) > 0");
+      expect(await job.locator('.upload-status').textContent()).toMatch(/^\d+% · /);
+      await page.getByRole('button', { name: 'Cancel upload of slow.webm' }).click();
+      expect(await job.getAttribute('data-state')).toBe('cancelled');
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    await page.getByRole('button', { name: 'Refresh the list' }).click();
+    await waitUntil(page, "!document.querySelector('#listing[aria-busy]')");
+    expect(await row('slow.webm').count()).toBe(0);
+    const listed = await service.storage.listFiles('videos');
+    expect(listed.items.map((i) => i.filename).sort()).toEqual(['clip.webm', 'frame.png']);
+    await page.getByRole('button', { name: 'Dismiss slow.webm' }).click();
+  });
+
   it('plays the video through /cdn/stream and seeks with range requests, all from the keyboard', { timeout: STEP_MS }, async () => {
     const open = page.getByRole('button', { name: 'Preview clip.webm' });
     await open.focus();
