@@ -20,9 +20,10 @@ export async function ensureDir(dir: string): Promise<void> {
  */
 export async function createTempIn(dir: string): Promise<{ fh: FileHandle; path: string }> {
   for (let attempt = 1; ; attempt++) {
-    await ensureDir(dir);
     const path = join(dir, tempName());
     try {
+      // Inside the retry: a prune may remove the folder between mkdir, the symlink check and open.
+      await ensureDir(dir);
       return { fh: await open(path, CREATE_EXCLUSIVE, 0o644), path };
     } catch (err) {
       if (!isFsError(err, 'ENOENT') || attempt >= ATTEMPTS) throw err;
