@@ -4,7 +4,7 @@
 // into dist/web/js and copies src/web/static into dist/web. `--if-stale` skips the work when
 // nothing under src/web changed since the last build (the test setup calls it on every run).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,13 +24,20 @@ if (process.argv.includes('--if-stale') && existsSync(stamp)) {
   if (Math.max(...inputs.map(newestMtime)) <= statSync(stamp).mtimeMs) process.exit(0);
 }
 
-// A clean folder: a module deleted from src/web/app must not linger in the package.
-rmSync(out, { recursive: true, force: true });
+// Built beside the target, then swapped in: a running service or a parallel test run never
+// reads a half-written folder, and a module deleted from src/web/app doesn't linger.
+const staging = join(root, 'dist', `.web-${process.pid}`);
+rmSync(staging, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.web.json')], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.web.json'), '--outDir', join(staging, 'js')], { stdio: 'inherit' });
 if (result.status !== 0) {
+  rmSync(staging, { recursive: true, force: true });
   console.error('build-web: compiling the dashboard (tsconfig.web.json) failed');
   process.exit(result.status ?? 1);
 }
-cpSync(join(root, 'src', 'web', 'static'), out, { recursive: true });
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+cpSync(join(root, 'src', 'web', 'static'), staging, { recursive: true });
+writeFileSync(join(staging, '.built'), `${new Date().toISOString()}\n`);
+const old = join(root, 'dist', `.web-old-${process.pid}`);
+if (existsSync(out)) renameSync(out, old);
+renameSync(staging, out);
+rmSync(old, { recursive: true, force: true });
