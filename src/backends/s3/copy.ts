@@ -4,7 +4,7 @@ import type { ObjectInfo } from '../../core/types.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, copySource, sseParams } from './context.js';
 import { fromS3Error } from './errors.js';
-import { etagOf } from './metadata.js';
+import { SHA_METADATA, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
 import { headForCopy, objectExists } from './read.js';
 
@@ -23,6 +23,10 @@ export async function copyObject(ctx: S3Context, from: string, to: string, creat
   if (createOnly) await refuseIfExists(ctx, to);
   const source = await headForCopy(ctx, from);
   const target: ObjectInfo = { ...source.info, key: to, metadata: { ...source.info.metadata } };
+  // A checksum kept in tags (our multipart uploads) goes into the copy's metadata, where it
+  // needs no tag: the copy is written anyway, and a copy's ETag differs from its source's.
+  const shaInTags = source.info.sha256 !== undefined && source.headers.Metadata[SHA_METADATA] === undefined;
+  if (shaInTags) source.headers.Metadata = { ...source.headers.Metadata, [SHA_METADATA]: source.info.sha256 as string };
   if (source.info.size > ctx.opts.multipartCopyThresholdBytes) {
     const etag = await copyInParts(ctx, from, to, source, createOnly);
     return { ...target, etag: source.info.sha256 ? target.etag : etagOf(undefined, etag), lastModified: new Date() };
@@ -34,7 +38,7 @@ export async function copyObject(ctx: S3Context, from: string, to: string, creat
         Key: to,
         CopySource: copySource(ctx, from),
         ...(source.s3Etag ? { CopySourceIfMatch: source.s3Etag } : {}),
-        MetadataDirective: 'COPY',
+        ...(shaInTags ? { MetadataDirective: 'REPLACE', ...source.headers } : { MetadataDirective: 'COPY' }),
         ...(createOnly ? { IfNoneMatch: '*' } : {}),
         ...sseParams(ctx),
       }),

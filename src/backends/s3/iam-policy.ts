@@ -14,7 +14,8 @@ export function minimalIamPolicy(bucket: string, opts: { kmsKeyArn?: string } = 
     {
       Sid: 'BucketgateObjects',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      // Tagging: the SHA-256 of multipart uploads is kept in object tags.
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:GetObjectTagging', 's3:PutObjectTagging'],
       Resource: `arn:aws:s3:::${bucket}/*`,
     },
   ];

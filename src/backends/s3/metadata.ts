@@ -5,7 +5,9 @@ import type { ObjectInfo } from '../../core/types.js';
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Our own entries in the object's user metadata (`x-amz-meta-bg-…`), never shown as the caller's. */
 const INTERNAL_PREFIX = 'bg-';
-const SHA256 = 'bg-sha256';
+/** Our SHA-256 of the content, as a user-metadata name. */
+export const SHA_METADATA = 'bg-sha256';
+const SHA256 = SHA_METADATA;
 /** Caller entries that cannot travel as plain headers, JSON + percent-encoded. */
 const ENCODED = 'bg-meta';
 

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import { checkMeasured, etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MeasuredBody } from './body.js';
-import { MAX_PARTS, MAX_SINGLE_COPY_BYTES } from './config.js';
-import { type S3Context, copySource, sseParams } from './context.js';
+import { writeChecksumTags } from './checksum-tags.js';
+import { MAX_PARTS } from './config.js';
+import { type S3Context, sseParams } from './context.js';
 import { refuseIfExists } from './copy.js';
 import { fromS3Error } from './errors.js';
 import { encodeMetadata, etagOf } from './metadata.js';
@@ -93,7 +94,7 @@ async function putMultipart(
   if (put.createOnly) await refuseIfExists(ctx, key);
   // With a declared length, parts grow as needed to stay within S3's 10,000.
   const partSize = put.contentLength !== undefined ? Math.max(ctx.opts.partSizeBytes, Math.ceil(put.contentLength / MAX_PARTS)) : ctx.opts.partSizeBytes;
-  // A SHA-256 declared up front is stored as the upload starts; otherwise it is attached after completing (seal).
+  // A SHA-256 declared up front is stored as the upload starts; otherwise it is tagged on after completing.
   const upload = await MultipartUpload.start(ctx, {
     key,
     headers: { ContentType: put.contentType, ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}), Metadata: encodeMetadata(put.metadata, put.sha256) },
@@ -119,40 +120,10 @@ async function putMultipart(
     completed = true;
     const sha256 = measured.sha256();
     if (put.sha256 !== undefined) return infoOf(key, put, measured.bytes, sha256, etagFromSha256(sha256));
-    const sealed = await seal(ctx, key, put, measured.bytes, sha256, s3Etag);
-    return infoOf(key, put, measured.bytes, sealed ? sha256 : undefined, sealed ? etagFromSha256(sha256) : etagOf(undefined, s3Etag));
+    const tagged = s3Etag !== undefined && (await writeChecksumTags(ctx, key, sha256, s3Etag));
+    return infoOf(key, put, measured.bytes, tagged ? sha256 : undefined, tagged ? etagFromSha256(sha256) : etagOf(undefined, s3Etag));
   } catch (err) {
     if (!completed) await upload.abort();
     throw isStorageError(err) ? err : new StorageError('Internal', `upload of ${key} failed`, { cause: err });
-  }
-}
-
-/**
- * Attaches the SHA-256 (known only once the body has ended) to a completed multipart object by
- * copying it onto itself with new metadata. MinIO and Ceph do this without moving the data;
- * `CopySourceIfMatch` makes sure it is still our upload and not a newer writer's. Skipped above
- * 5 GiB (one CopyObject's limit) or when the object changed: the object is then whole and
- * correct, only without our checksum.
- */
-async function seal(ctx: S3Context, key: string, put: CheckedPut, size: number, sha256: string, s3Etag: string | undefined): Promise<boolean> {
-  if (!s3Etag || size > MAX_SINGLE_COPY_BYTES) return false;
-  try {
-    await ctx.client.send(
-      new CopyObjectCommand({
-        Bucket: ctx.bucket,
-        Key: key,
-        CopySource: copySource(ctx, key),
-        CopySourceIfMatch: s3Etag,
-        MetadataDirective: 'REPLACE',
-        ContentType: put.contentType,
-        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
-        Metadata: encodeMetadata(put.metadata, sha256),
-        ...sseParams(ctx),
-      }),
-    );
-    return true;
-  } catch {
-    // Best effort: the object is complete and correct either way, so its put must not fail now.
-    return false;
   }
 }

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { rawClient } from '../../../servers/server.js';
 import { GeneratedObject, MiB, bodyOf, expectCode, expectStorageError, failingBody, getBytes, randomName, readAll, sha256 } from '../../../conformance/helpers.js';
 import type { S3TestEnv } from '../env.js';
 import { openUploads, recordCommands } from '../tools.js';
@@ -35,6 +37,9 @@ export function describeMultipart(env: () => S3TestEnv): void {
       expect(sent.filter((c) => c === 'UploadPart')).toHaveLength(3);
       expect(sent).toContain('CompleteMultipartUpload');
       expect(sent).not.toContain('PutObject');
+      // The checksum goes into tags (a constant-cost call), not through a copy of the object.
+      expect(sent).toContain('PutObjectTagging');
+      expect(sent).not.toContain('CopyObject');
       expect(info).toMatchObject({ size: object.size, sha256: object.sha256(), etag: `"${object.sha256()}"` });
       const head = await backend.head(key);
       expect(head).toMatchObject({ size: object.size, sha256: object.sha256(), etag: info.etag, contentType: 'video/mp4', metadata: { take: '3' } });
@@ -42,6 +47,26 @@ export function describeMultipart(env: () => S3TestEnv): void {
       const got = await backend.get(key, { range: { start: 5 * MiB - 10, end: 5 * MiB + 9 } });
       expect((await readAll(got.body)).equals(object.slice(5 * MiB - 10, 5 * MiB + 9))).toBe(true);
       expect(await openUploads(server, key)).toEqual([]);
+    });
+
+    it('a checksum tag that describes another version of the object is not believed', async () => {
+      const { backendWith, server } = env();
+      const backend = await backendWith(SMALL_PARTS);
+      const key = `uploads/mp-${randomName()}/tagged.bin`;
+      const object = new GeneratedObject(6 * MiB);
+      const info = await backend.put(key, object.open());
+      expect((await backend.head(key)).sha256).toBe(object.sha256());
+      const raw = rawClient(server);
+      try {
+        const fake = { TagSet: [{ Key: 'bg-sha256', Value: 'f'.repeat(64) }, { Key: 'bg-etag', Value: 'not-this-object-1' }] };
+        await raw.send(new PutObjectTaggingCommand({ Bucket: server.bucket, Key: key, Tagging: fake }));
+      } finally {
+        raw.destroy();
+      }
+      const head = await backend.head(key);
+      expect(head.sha256).toBeUndefined();
+      expect(head.etag).not.toBe(info.etag);
+      expect((await backend.get(key, { range: { start: 0, end: 0 } })).info.etag).toBe(head.etag);
     });
 
     it('stores a declared SHA-256 as the upload starts (no copy afterwards)', async () => {
