@@ -11,6 +11,8 @@ import { observabilityRoutes } from './routes/observability.js';
 import { storageRoutes } from './routes/storage.js';
 import { cdnSignRoutes } from './routes/cdn-sign.js';
 import { documentErrors } from './openapi-errors.js';
+import { SUPABASE_PREFIX } from './routes/supabase/index.js';
+import { sendSupabaseError } from './routes/supabase/errors.js';
 import { registerSecurity } from './security.js';
 
 export interface ServerOptions {
@@ -41,7 +43,8 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
     frameworkErrors: (err, request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is malformed';
-      return sendError(request, reply, new StorageError('InvalidArgument', message));
+      const refusal = new StorageError('InvalidArgument', message);
+      return request.url.startsWith(SUPABASE_PREFIX) ? sendSupabaseError(request, reply, refusal) : sendError(request, reply, refusal);
     },
   });
   app.server.headersTimeout = limits.headersTimeoutMs;
@@ -51,7 +54,11 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   app.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify(errorBody(new StorageError('InvalidArgument', code === 408 ? 'request timed out' : 'malformed HTTP request')));
+    const refusal = new StorageError('InvalidArgument', code === 408 ? 'request timed out' : 'malformed HTTP request');
+    // The Supabase-compatible API answers in its own error shape, even here.
+    const requestLine = (err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '';
+    const supabase = new RegExp(`^[A-Z]+ ${SUPABASE_PREFIX}[/?\\s]`).test(requestLine);
+    const body = JSON.stringify(supabase ? { statusCode: String(code), error: REASONS[code], message: refusal.message, code: 'InvalidRequest' } : errorBody(refusal));
     socket.end(`HTTP/1.1 ${code} ${REASONS[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 

@@ -3,7 +3,8 @@ import type { Storage } from '../../service/storage.js';
 import { errors, idParamsSchema, listQuerySchema, listResponseSchema, signedLinkQuerySchema } from '../schemas.js';
 import { type SignedLinkQuery, serveObject } from '../serve-object.js';
 
-const binary = { description: 'The object\'s bytes', type: 'string', format: 'binary' } as const;
+/** The object's bytes, under the object's own content type. */
+const binary = { description: 'The object\'s bytes', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } } as const;
 
 /** Reading, listing and deleting objects by their catalog id. */
 export async function cdnReadRoutes(app: FastifyInstance, storage: Storage) {

@@ -31,7 +31,7 @@ export async function observabilityRoutes(app: FastifyInstance, storage: Storage
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['observability'], response: { 200: { type: 'string' } } } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['observability'], response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } }, async (_request, reply) => {
     reply.type(storage.metrics.contentType);
     return storage.metrics.metrics();
   });

@@ -61,3 +61,10 @@ export const keyCases: Case[] = [
     send: (c) => fetch(c.url('/cdn/files/..%2Fuploads%2Falice'), { method: 'DELETE', headers: bearer(c.h.serviceToken) }),
   },
 ];
+
+/** URLs the router itself cannot take apart still get a JSON refusal in the right shape. */
+keyCases.push(
+  { name: 'a path with broken percent-encoding', want: { status: 400, code: 'InvalidArgument' }, send: (c) => fetch(c.url('/cdn/download/%E0%A4%A'), { headers: bearer(c.h.serviceToken) }) },
+  { name: 'a path parameter over the length limit', want: { status: 400, code: 'InvalidArgument' }, send: (c) => fetch(c.url(`/cdn/files/${'x'.repeat(300)}`), { method: 'DELETE', headers: bearer(c.h.serviceToken) }) },
+  { name: 'a Supabase path parameter over the length limit', want: { status: 400, code: 'InvalidRequest' }, send: (c) => fetch(c.url(`/storage/v1/bucket/${'b'.repeat(300)}`), { method: 'DELETE', headers: bearer(c.h.serviceToken) }) },
+);
