@@ -145,9 +145,11 @@ export class S3Backend implements Backend {
     try {
       await this.ctx.client.send(new HeadBucketCommand({ Bucket: this.ctx.bucket }));
     } catch (err) {
-      const mapped = fromS3Error(err, { op: 'health check of', subject: `bucket "${this.ctx.bucket}"`, bucket: this.ctx.bucket });
+      const mapped = fromS3Error(err, { op: 'health check', bucket: this.ctx.bucket });
       if (mapped.code === 'BackendUnavailable') throw mapped;
-      throw new StorageError('BackendUnavailable', `the S3 store failed a health check: ${mapped.message}`, {
+      // A HEAD has no body: a 404 here can only be the bucket.
+      const why = mapped.code === 'NotFound' ? `bucket "${this.ctx.bucket}" does not exist` : mapped.message;
+      throw new StorageError('BackendUnavailable', `the S3 store failed a health check: ${why}`, {
         temporary: false,
         details: { ...mapped.details, code: mapped.code },
       });

@@ -55,6 +55,7 @@ export function describeCredentials(env: () => S3TestEnv): void {
       const backend = await backendWith({ bucket: `no-such-${randomName()}` });
       const err = await expectCode(backend.list('uploads/'), 'NotFound');
       expect(err.message).toMatch(/does not exist/);
+      await expect(backend.health()).rejects.toMatchObject({ code: 'BackendUnavailable', temporary: false, message: expect.stringMatching(/bucket "no-such-.*" does not exist/) });
     });
   });
 }
