@@ -5,7 +5,7 @@ import type { Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/web/app/format.js';
 import { type ServiceHandle, startService } from '../support/service.js';
-import { type Browser, js, launchChromium, waitUntil } from './support/browser.js';
+import { type Browser, js, launchChromium, requireChromium, waitUntil } from './support/browser.js';
 import { makePng, makeWebm } from './support/media.js';
 
 /**
@@ -58,6 +58,7 @@ describe('the dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
+    requireChromium();
     await mkdir(SHOTS, { recursive: true });
     png = makePng(64, 48);
     webm = await makeWebm(4);

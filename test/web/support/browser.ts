@@ -23,9 +23,14 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Fails with one line naming the fix when Debian's Chromium isn't installed. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) throw new Error('chromium is missing: apt-get install -y chromium');
+}
+
 /** Debian's Chromium, headless, with a fresh profile that is removed on close. */
 export async function launchChromium(opts: { origin: string }): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error('chromium is missing: apt-get install -y chromium');
+  requireChromium();
   const userDataDir = await mkdtemp(join(tmpdir(), 'bg-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
