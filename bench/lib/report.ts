@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { Stats } from './measure.js';
 
@@ -119,7 +120,8 @@ export class Reporter {
   }
 
   private append(record: object): void {
-    appendFileSync(this.resultsFile, `${JSON.stringify({ ...record, runId: this.runId })}\n`);
+    // load1: how busy the machine was when the figure was taken, to judge old results by.
+    appendFileSync(this.resultsFile, `${JSON.stringify({ ...record, runId: this.runId, load1: Number(loadavg()[0]!.toFixed(2)) })}\n`);
   }
 
   add(figure: Figure): void {
