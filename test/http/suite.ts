@@ -41,6 +41,10 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(typeof body.backend.health.latencyMs).toBe('number');
         expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
         expect(text).not.toContain(h.storage.config.jwtSecret!);
+        expect(body.config).toBeUndefined();
+        const full = await json(await fetch(`${h.url}/storage/status`, { headers: auth(h.serviceToken) }));
+        expect(full.config.backend).toBe(h.storage.config.backend);
+        expect(JSON.stringify(full)).not.toContain(h.storage.config.jwtSecret!);
         for (const [k, v] of Object.entries(h.storage.config.env)) {
           if (/SECRET|KEY|PASSWORD/.test(k) && v && v.length > 3) expect(text).not.toContain(v);
         }

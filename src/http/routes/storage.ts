@@ -8,12 +8,19 @@ export async function storageRoutes(app: FastifyInstance, storage: Storage) {
     '/storage/status',
     {
       schema: {
-        summary: 'Backend kind, a real health round trip with latency, redacted configuration, fallback state, version',
+        summary: 'Backend kind, a real health round trip with latency, breaker and fallback state, version; the redacted configuration for the service role only',
         tags: ['storage'],
         response: { 200: { type: 'object', additionalProperties: true } },
       },
     },
-    async () => storage.status(),
+    async (request) => {
+      const status = await storage.status();
+      if (request.principal.role === 'service_role') return status;
+      // Paths and settings are for operators; everyone may see whether the service is healthy.
+      const { config: _config, fallback, ...rest } = status as typeof status & { fallback?: Record<string, unknown> };
+      const { path: _path, ...fallbackState } = (fallback ?? {}) as Record<string, unknown>;
+      return { ...rest, fallback: fallbackState };
+    },
   );
 
   app.post<{ Body: { segment: string; filename: string; contentType: string; size?: number } }>(
