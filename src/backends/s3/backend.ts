@@ -68,7 +68,7 @@ export class S3Backend implements Backend {
   async put(key: string, body: Readable, opts: PutOptions = {}): Promise<ObjectInfo> {
     const parsed = this.key(key);
     const checked = checkPutOptions(opts);
-    checked.signal?.throwIfAborted();
+    if (checked.signal?.aborted) throw new StorageError('InvalidArgument', `upload of ${parsed} was aborted`);
     return putObject(this.ctx, parsed, body, checked);
   }
 
