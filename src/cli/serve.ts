@@ -58,7 +58,7 @@ export function registerServe(program: Command) {
       const base = storage.config.env.PUBLIC_URL ? storage.config.publicUrl : address;
       console.log(`bucketgate listening on ${address} (backend: ${storage.config.backend}, catalog: ${storage.catalog.dialect})`);
       console.log(`API docs: ${base}/docs`);
-      if (storage.secretCreated) {
+      if (storage.secretCreated && storage.jwt.canMint) {
         // First start without JWT_SECRET: hand the operator a way in, as Jupyter does.
         const token = await storage.jwt.mint({ role: SERVICE.role, sub: 'operator', ttlSeconds: SERVICE_TOKEN_TTL_SECONDS });
         console.log(`Service token (valid 30 days; mint more with "bucketgate token"):\n  ${token}`);

@@ -7,7 +7,9 @@ const ROLES = ['anon', 'authenticated', 'service_role'] as const;
 export function registerToken(program: Command) {
   program
     .command('token')
-    .description('Mint a bearer token (JWT, HS256 over JWT_SECRET or the generated secret)')
+    // Only HS256: with JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE the private keys belong to the identity
+    // provider, so its tokens come from there; ours stay valid while HS256 is in JWT_ALGORITHMS.
+    .description('Mint a bearer token (JWT, HS256 over JWT_SECRET or the generated secret; RS256/ES256 tokens come from your identity provider)')
     .option('--role <role>', `one of ${ROLES.join(', ')}`, 'authenticated')
     .option('--sub <id>', 'user id (the folder the user owns in each segment)')
     .option('--ttl <seconds>', 'lifetime in seconds', '3600')
