@@ -116,14 +116,26 @@ export class S3Backend implements Backend {
   async copy(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
     const source = this.key(from);
     const target = this.key(to);
-    return copyObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
+    const createOnly = checkIfNoneMatch(opts.ifNoneMatch);
+    // S3 refuses a copy onto itself that changes nothing; it is a no-op (or, create-only, a clash).
+    if (source === target) {
+      const info = await this.head(source);
+      if (createOnly) throw new StorageError('AlreadyExists', `${target} already exists`);
+      return info;
+    }
+    return copyObject(this.ctx, source, target, createOnly);
   }
 
   async move(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {
     const source = this.key(from);
     const target = this.key(to);
-    if (source === target) return this.head(source);
-    return moveObject(this.ctx, source, target, checkIfNoneMatch(opts.ifNoneMatch));
+    const createOnly = checkIfNoneMatch(opts.ifNoneMatch);
+    if (source === target) {
+      const info = await this.head(source);
+      if (createOnly) throw new StorageError('AlreadyExists', `${target} already exists`);
+      return info;
+    }
+    return moveObject(this.ctx, source, target, createOnly);
   }
 
   async presign(key: string, opts: PresignOptions): Promise<PresignedRequest> {

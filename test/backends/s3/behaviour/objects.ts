@@ -46,6 +46,16 @@ export function describeObjects(env: () => S3TestEnv): void {
       await expectCode(backend.head(`foreign-${tag}/x`), 'InvalidKey');
     });
 
+    it('copy or move onto itself changes nothing', async () => {
+      const { backend } = env();
+      const key = `uploads/self-${randomName()}/a.txt`;
+      const stored = await backend.put(key, bodyOf('same'), { contentType: 'text/plain', metadata: { m: '1' } });
+      expect(await backend.copy(key, key)).toMatchObject({ etag: stored.etag, metadata: { m: '1' } });
+      expect(await backend.move(key, key)).toMatchObject({ etag: stored.etag });
+      await expectCode(backend.copy(key, key, { ifNoneMatch: '*' }), 'AlreadyExists');
+      expect((await backend.head(key)).contentType).toBe('text/plain');
+    });
+
     it('move removes the source only after the copy is whole', async () => {
       const { backend } = env();
       const dir = `uploads/mv-${randomName()}/`;
