@@ -10,6 +10,7 @@ import { ACTIONS, type Action, LEVELS, type Level, type SegmentRules, WRITE_LEVE
  *       "scripts": { "read": "authenticated" },
  *       "logs":    { "read": "service", "write": "service", "delete": "service" } } }
  *
+ * Whether a segment is public is said once, in BHIV_SEGMENTS_FILE; this file cannot contradict it.
  * Anything unknown (a segment, an action, a level) stops start-up, since a typo in a policy
  * silently widening or narrowing access is worse than not starting. Listing can never be wider
  * than reading: nobody may learn names of files they may not read.
@@ -40,6 +41,14 @@ export function parsePolicy(document: unknown, segments: readonly SegmentConfig[
     for (const [action, level] of Object.entries(raw)) {
       if (!(ACTIONS as readonly string[]).includes(action)) throw configError(VARIABLE, `actions of "${name}" to be ${ACTIONS.join(', ')}`, action);
       rules[action as Action] = checkLevel(name, action as Action, level);
+    }
+    // Visibility lives in BHIV_SEGMENTS_FILE alone: caching, CDN redirects, S3 bucket policies and
+    // Supabase bucket flags follow it, so the policy may not quietly contradict it.
+    if (segment.public && rules.read !== undefined && rules.read !== 'public') {
+      throw configError(VARIABLE, `"${name}".read to stay public (make the segment private in BHIV_SEGMENTS_FILE instead)`, rules.read);
+    }
+    if (!segment.public && (rules.read === 'public' || rules.list === 'public')) {
+      throw configError(VARIABLE, `"${name}" to be made public in BHIV_SEGMENTS_FILE ("public": true), not here`, 'public');
     }
     // Reading set alone carries listing with it (the usual intent: "users may read all of it").
     if (rules.read && !rules.list) rules.list = rules.read;

@@ -11,7 +11,7 @@ const anon = { role: 'anon' as const };
 const service = { role: 'service_role' as const };
 
 describe('policy file', () => {
-  const policy = new Policy(segments, parsePolicy({ segments: { scripts: { read: 'authenticated' }, logs: { read: 'service', write: 'service', delete: 'service' }, videos: { read: 'owner' } } }, segments));
+  const policy = new Policy(segments, parsePolicy({ segments: { scripts: { read: 'authenticated' }, logs: { read: 'service', write: 'service', delete: 'service' }, videos: { list: 'owner' } } }, segments));
 
   it('widens reading (and so listing) of a segment to every signed-in user', () => {
     expect(policy.can(alice, 'read', k('scripts/bob/plan.txt'))).toBe(true);
@@ -27,10 +27,11 @@ describe('policy file', () => {
     expect(policy.can(service, 'delete', k('logs/alice/own.log'))).toBe(true);
   });
 
-  it('can make a public segment private again', () => {
-    expect(policy.isPublic('videos')).toBe(false);
-    expect(policy.can(anon, 'read', k('videos/x/clip.mp4'))).toBe(false);
-    expect(policy.can(alice, 'read', k('videos/alice/clip.mp4'))).toBe(true);
+  it('can keep a public segment readable by anyone but listable only per folder', () => {
+    expect(policy.isPublic('videos')).toBe(true);
+    expect(policy.can(anon, 'read', k('videos/x/clip.mp4'))).toBe(true);
+    expect(policy.visiblePrefix(anon, 'videos')).toBeNull();
+    expect(policy.visiblePrefix(alice, 'videos')).toBe('alice/');
   });
 
   it('keeps the guide\'s rules where the file says nothing', () => {
@@ -46,6 +47,8 @@ describe('policy file', () => {
     ['deletes opened to anyone', { segments: { uploads: { delete: 'public' } } }, /owner, service/],
     ['listing wider than reading', { segments: { uploads: { list: 'authenticated' } } }, /no wider than its read/],
     ['an unknown top-level key', { rules: {} }, /JSON object/],
+    ['a public segment made private here', { segments: { videos: { read: 'owner' } } }, /BHIV_SEGMENTS_FILE/],
+    ['a private segment made public here', { segments: { uploads: { read: 'public' } } }, /BHIV_SEGMENTS_FILE/],
     ['not an object', [1, 2], /JSON object/],
   ])('refuses %s', (_what, doc, message) => {
     expect(() => parsePolicy(doc, segments)).toThrow(message);

@@ -45,3 +45,21 @@ export const contentTypeCases: Case[] = [
       }),
   },
 ];
+
+/** Bytes sent straight to S3 with a presigned PUT are judged when the upload is completed. */
+contentTypeCases.push({
+  name: 'HTML sent straight to the backend under a PNG grant, then completed',
+  want: unsupported,
+  only: (c) => c.h.storage.backend.capabilities.presign,
+  send: async (c) => {
+    const res = await fetch(c.url('/storage/presigned-upload'), {
+      method: 'POST',
+      headers: { ...bearer(c.alice), 'content-type': 'application/json' },
+      body: JSON.stringify({ segment: 'videos', filename: `direct-${randomBytes(3).toString('hex')}.png`, contentType: 'image/png' }),
+    });
+    const grant = (await res.json()) as { upload: { url: string; method: string; headers: Record<string, string> }; complete: { url: string; body: unknown } };
+    const put = await fetch(grant.upload.url, { method: grant.upload.method, headers: grant.upload.headers, body: HTML });
+    if (put.status >= 300) throw new Error(`presigned PUT ${put.status}`);
+    return fetch(grant.complete.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(grant.complete.body) });
+  },
+});
