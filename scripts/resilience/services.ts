@@ -1,11 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Backend } from '../../src/backends/s3/index.js';
 import { bytes, sha256 } from '../../test/resilience/helpers.js';
-import type { RestartableMinio } from '../../test/resilience/minio-restartable.js';
+import { type RestartableMinio, minioContents, openMultipartUploads } from '../../test/resilience/minio-restartable.js';
 import { client } from '../../test/resilience/service-process.js';
 import { type ServiceHandle, startService } from '../../test/support/service.js';
 
-export { bytes, sha256, client };
+export { bytes, sha256, client, minioContents, openMultipartUploads };
 
 /** The service (this process, the same stack `bucketgate serve` builds) over a MinIO primary. */
 export async function serviceOverMinio(minio: RestartableMinio, env: Record<string, string> = {}, endpoint = minio.endpoint): Promise<ServiceHandle> {
@@ -37,26 +36,6 @@ export async function metric(h: ServiceHandle, name: string, label?: string): Pr
     .split('\n')
     .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-}
-
-/** SHA-256 of every object under `prefix` on MinIO itself, bypassing the service. */
-export async function minioContents(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-      out.set(o.Key!, sha256(Buffer.from(await r.Body!.transformToByteArray())));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out;
-}
-
-export async function openMultipartUploads(s3: S3Client, bucket: string): Promise<number> {
-  const r = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-  return r.Uploads?.length ?? 0;
 }
 
 export async function pool<T>(items: T[], width: number, each: (item: T, i: number) => Promise<void>): Promise<void> {

@@ -61,7 +61,7 @@ export async function crashLane(n: number, trials: number, dirs: string[] = []) 
   let svc: ServiceProcess = await spawnService({ bucketPath: dir, env });
   const random = rng(1000 + n);
   const acked = new Map<string, Acked>();
-  const stats = { uploads: 0, acknowledged: 0, cutByKill: 0, duringOutage: 0, lost: 0, corrupt: 0, tempFilesAfterRestart: 0, missing: [] as string[] };
+  const stats = { uploads: 0, acknowledged: 0, cutByKill: 0, duringOutage: 0, lost: 0, corrupt: 0, tempFilesAfterRestart: 0, missing: [] as string[], leftoverTemps: [] as string[] };
   try {
     for (let t = 0; t < trials; t++) {
       const outage = Math.floor(t / BLOCK) % 2 === 1;
@@ -78,7 +78,7 @@ export async function crashLane(n: number, trials: number, dirs: string[] = []) 
           mine.set(`uploads/${filename}`, { id: r.object.id, sha: sha256(data) });
         }
       });
-      await new Promise((r) => setTimeout(r, 5 + random() * 250));
+      await new Promise((r) => setTimeout(r, 5 + random() * 500));
       await svc.kill9();
       await Promise.allSettled(uploads);
       stats.acknowledged += mine.size;
@@ -86,7 +86,9 @@ export async function crashLane(n: number, trials: number, dirs: string[] = []) 
       if (outage) stats.duringOutage += mine.size;
       for (const [k, v] of mine) acked.set(k, v);
       svc = await respawn(svc, dir);
-      stats.tempFilesAfterRestart += (await tempFiles(dir)).length;
+      const leftovers = await tempFiles(dir, { leftoversOnly: true });
+      stats.tempFilesAfterRestart += leftovers.length;
+      stats.leftoverTemps.push(...leftovers.slice(0, 5));
       for (const [key, a] of mine) {
         const got = await client.download(svc, a.id);
         if (got.status !== 200) stats.lost++;

@@ -40,14 +40,30 @@ export async function localBackend(root?: string): Promise<{ backend: Backend; r
   return { backend, root: dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Every file under `dir` whose name marks it as a temp (`.bg-tmp-`). */
-export async function tempFiles(dir: string): Promise<string[]> {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Every file under `dir` whose name marks it as a temp (`.bg-tmp-<pid>-…`). With
+ * `leftoversOnly`, only those whose writer is gone: a running service's temps are writes in
+ * flight (its replayer, say), not debris.
+ */
+export async function tempFiles(dir: string, opts: { leftoversOnly?: boolean } = {}): Promise<string[]> {
   const found: string[] = [];
   const walk = async (d: string) => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.name.startsWith('.bg-tmp-')) found.push(p);
+      else if (e.name.startsWith('.bg-tmp-')) {
+        const pid = Number(/^\.bg-tmp-(\d+)-/.exec(e.name)?.[1]);
+        if (!opts.leftoversOnly || !Number.isInteger(pid) || !alive(pid)) found.push(p);
+      }
     }
   };
   await walk(dir);

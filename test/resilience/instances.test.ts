@@ -4,9 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresTestServer, startPostgres } from '../servers/postgres.js';
 import { rawClient } from '../servers/server.js';
-import { minioContents } from '../../scripts/resilience/services.js';
 import { bytes, sha256, tempDir } from './helpers.js';
-import { type RestartableMinio, startRestartableMinio } from './minio-restartable.js';
+import { type RestartableMinio, minioContents, startRestartableMinio } from './minio-restartable.js';
 import { type ServiceProcess, client, spawnService } from './service-process.js';
 
 /**

@@ -1,4 +1,5 @@
 import { type ChildProcess } from 'node:child_process';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { ensureMinioBinary } from '../servers/minio.js';
 import { spawnLogged, stopChild, tailOf, waitUntil } from '../servers/process.js';
 import { createBucket } from '../servers/server.js';
 import { freePort } from '../support/ports.js';
+import { sha256 } from './helpers.js';
 
 /**
  * MinIO that can be stopped and started again on the same port and data folder, to play an
@@ -71,3 +73,24 @@ export async function startRestartableMinio(): Promise<RestartableMinio> {
     },
   };
 }
+
+/** SHA-256 of every object under `prefix` on MinIO itself, bypassing the service. */
+export async function minioContents(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+      out.set(o.Key!, sha256(Buffer.from(await r.Body!.transformToByteArray())));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+export async function openMultipartUploads(s3: S3Client, bucket: string): Promise<number> {
+  const r = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return r.Uploads?.length ?? 0;
+}
+

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket, rawClient } from '../servers/server.js';
+import { minioContents, openMultipartUploads, startRestartableMinio } from './minio-restartable.js';
 import { auditLocalStore } from './audit.js';
 import { bytes, sha256, tempDir } from './helpers.js';
 import { type ServiceProcess, client, respawn, spawnService } from './service-process.js';
@@ -182,48 +184,109 @@ const commands = [
   fc.constant(new CrashRestart()),
 ];
 
-/** After the sequence: primary back, outbox drained, and the primary's files are exactly the model. */
-async function finalCheck(m: Model, r: Real) {
-  if (m.down) await new Up().run(m, r);
-  const code = await r.svc.terminate();
-  expect(code, `${r.svc.child.signalCode} ${r.svc.child.pid} ${r.svc.output().slice(-300)}`).toBe(0);
-  const files: string[] = [];
+/** What the primary itself holds under uploads/: key (without the segment) → SHA-256. */
+type PrimaryContents = (r: Real) => Promise<Map<string, string>>;
+
+const localContents: PrimaryContents = async (r) => {
+  const out = new Map<string, string>();
   const walk = async (d: string, prefix: string) => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       if (e.isDirectory()) await walk(join(d, e.name), `${prefix}${e.name}/`);
-      else files.push(`${prefix}${e.name}`);
+      else out.set(`${prefix}${e.name}`, sha256(await readFile(join(d, e.name))));
     }
   };
   await walk(join(r.dir, 'uploads'), '');
-  expect(files.sort()).toEqual([...m.objects.keys()].sort());
-  for (const [k, o] of m.objects) expect(sha256(await readFile(join(r.dir, 'uploads', k)))).toBe(sha256(o.data));
-  const audit = await auditLocalStore(r.dir);
-  expect(audit).toMatchObject({ tempFiles: 0, orphanRows: [], orphanObjects: [], outboxPending: 0, outboxFailed: 0, fallbackBlobs: 0 });
+  return out;
+};
+
+/** After the sequence: primary back, outbox drained, and the primary holds exactly the model. */
+async function finalCheck(m: Model, r: Real, contents: PrimaryContents, local: boolean) {
+  if (m.down) await new Up().run(m, r);
+  const code = await r.svc.terminate();
+  expect(code, `${r.svc.child.signalCode} ${r.svc.output().slice(-300)}`).toBe(0);
+  const held = await contents(r);
+  expect(new Map([...held].sort())).toEqual(new Map([...m.objects].map(([k, o]): [string, string] => [k, sha256(o.data)]).sort()));
+  if (local) {
+    const audit = await auditLocalStore(r.dir);
+    expect(audit).toMatchObject({ tempFiles: 0, orphanRows: [], orphanObjects: [], outboxPending: 0, outboxFailed: 0, fallbackBlobs: 0 });
+  }
 }
 
-describe('model-based: the service against an in-memory model', () => {
-  it(`agrees with the model over ${RUNS} random sequences (local disk)`, { timeout: 900_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max' }), async (cmds) => {
-        const dir = await tempDir('bg-model-');
-        const faults = join(dir, 'faults.json');
-        const r: Real = { svc: undefined as unknown as ServiceProcess, dir, faults, ids: new Map(), log: [] };
-        setDown(r, false);
-        r.svc = await spawnService({
-          bucketPath: dir,
-          env: { BHIV_FAULTS: `@${faults}`, BHIV_RETRY_BASE_DELAY_MS: '5', BHIV_CIRCUIT_FAILURES: '3', BHIV_CIRCUIT_HALF_OPEN_MS: '200', BHIV_REPLAY_INTERVAL_MS: '100' },
-        });
-        const m: Model = { objects: new Map(), down: false };
-        try {
-          await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
-          if (process.env.BHIV_MODEL_LOG) console.log(String(cmds));
-          await finalCheck(m, r);
-        } finally {
-          await r.svc.kill9();
-          await rm(dir, { recursive: true, force: true });
-        }
-      }),
-      { numRuns: RUNS, endOnFailure: true, seed: Number(process.env.BHIV_MODEL_SEED ?? 20261128) },
-    );
+interface ModelBackend {
+  local: boolean;
+  /** A fresh, empty primary for one sequence: the service's variables and a way to read it back. */
+  fresh(): Promise<{ env: Record<string, string>; contents: PrimaryContents }>;
+  stop?(): Promise<void>;
+}
+
+function describeModel(name: string, backend: () => Promise<ModelBackend>) {
+  describe(`model-based: the service against an in-memory model (${name})`, () => {
+    let made: Awaited<ReturnType<typeof backend>>;
+    beforeAll(async () => {
+      made = await backend();
+    }, 20 * 60_000);
+    afterAll(async () => made?.stop?.());
+
+    it(`agrees with the model over ${RUNS} random sequences`, { timeout: 900_000 }, async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max' }), async (cmds) => {
+          const dir = await tempDir('bg-model-');
+          const faults = join(dir, 'faults.json');
+          const r: Real = { svc: undefined as unknown as ServiceProcess, dir, faults, ids: new Map(), log: [] };
+          const primary = await made.fresh();
+          setDown(r, false);
+          r.svc = await spawnService({
+            bucketPath: dir,
+            env: {
+              BHIV_FAULTS: `@${faults}`,
+              BHIV_RETRY_BASE_DELAY_MS: '5',
+              BHIV_CIRCUIT_FAILURES: '3',
+              BHIV_CIRCUIT_HALF_OPEN_MS: '200',
+              BHIV_REPLAY_INTERVAL_MS: '100',
+              ...primary.env,
+            },
+          });
+          const m: Model = { objects: new Map(), down: false };
+          try {
+            await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+            if (process.env.BHIV_MODEL_LOG) console.log(String(cmds));
+            await finalCheck(m, r, primary.contents, made.local);
+          } finally {
+            await r.svc.kill9();
+            await rm(dir, { recursive: true, force: true });
+            run++;
+          }
+        }),
+        { numRuns: RUNS, endOnFailure: true, seed: Number(process.env.BHIV_MODEL_SEED ?? 20261128) },
+      );
+      expect(run).toBeGreaterThan(0);
+    });
   });
+}
+
+describeModel('local disk', async () => ({ local: true, fresh: async () => ({ env: {}, contents: localContents }) }));
+
+describeModel('MinIO', async () => {
+  const minio = await startRestartableMinio();
+  const s3 = rawClient(minio);
+  let n = 0;
+  return {
+    local: false,
+    async fresh() {
+      const bucket = `${minio.bucket}-m${n++}`;
+      await createBucket(minio, bucket);
+      const env = { BHIV_STORAGE_BACKEND: 'minio', S3_BUCKET_NAME: bucket, S3_ENDPOINT_URL: minio.endpoint, AWS_ACCESS_KEY_ID: minio.accessKeyId, AWS_SECRET_ACCESS_KEY: minio.secretAccessKey };
+      const contents: PrimaryContents = async () => {
+        const held = await minioContents(s3, bucket, 'uploads/');
+        expect(await openMultipartUploads(s3, bucket)).toBe(0);
+        return new Map([...held].map(([k, v]) => [k.slice('uploads/'.length), v]));
+      };
+      return { env, contents };
+    },
+    async stop() {
+      s3.destroy();
+      await minio.destroy();
+    },
+  };
 });
