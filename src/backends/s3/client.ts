@@ -20,7 +20,9 @@ export function createS3Client(opts: ResolvedS3Options): S3Client {
     maxAttempts: opts.maxAttempts,
     requestHandler: {
       connectionTimeout: opts.connectTimeoutMs,
-      requestTimeout: opts.socketTimeoutMs,
+      // An idle-socket limit, not a whole-request one: a large transfer may take as long as it needs
+      // while bytes keep moving; a store that goes silent fails with a TimeoutError.
+      socketTimeout: opts.socketTimeoutMs,
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
     },

@@ -1,3 +1,4 @@
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../../../src/core/errors.js';
 import { freePort } from '../../../support/ports.js';
@@ -48,6 +49,24 @@ export function describeCredentials(env: () => S3TestEnv): void {
       expect(err.temporary).toBe(true);
       expect(err.message).toMatch(/could not be reached/);
       await expect(backend.health()).rejects.toMatchObject({ code: 'BackendUnavailable', temporary: true });
+    });
+
+    it('a store that accepts the connection but never answers times out as BackendUnavailable, temporary', async () => {
+      const { backendWith } = env();
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => void sockets.push(socket)); // holds every connection open, says nothing
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = silent.address() as AddressInfo;
+        const backend = await backendWith({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1, socketTimeoutMs: 500 });
+        const started = Date.now();
+        const err = await expectCode(backend.head(`uploads/x-${randomName()}`), 'BackendUnavailable');
+        expect(err.temporary).toBe(true);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        silent.close();
+        for (const socket of sockets) socket.destroy();
+      }
     });
 
     it('a missing bucket is NotFound with a clear message', async () => {
