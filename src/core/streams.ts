@@ -1,19 +1,38 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors.js';
+import { OffThreadSha256 } from './sha256-worker.js';
 
 /**
  * A pass-through that counts bytes and hashes them (SHA-256) as they stream by, and stops
  * the stream with TooLarge the moment it passes `maxBytes`, so no backend ever has to
  * buffer a body to learn its size or checksum.
  */
+export interface MeasuringOptions {
+  /** Hash on the shared worker thread (for large bodies: the I/O then overlaps the hashing). */
+  offThread?: boolean;
+}
+
+/** Bodies at least this large (or of unknown length) are hashed off the main thread. */
+export const OFF_THREAD_HASH_BYTES = 1024 * 1024;
+
+export function shouldHashOffThread(contentLength: number | undefined): boolean {
+  return contentLength === undefined || contentLength >= OFF_THREAD_HASH_BYTES;
+}
+
 export class MeasuringStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
+  private readonly offThread: OffThreadSha256 | undefined;
   private count = 0;
   private digest: string | undefined;
 
-  constructor(private readonly maxBytes: number = Number.POSITIVE_INFINITY) {
+  constructor(
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
+    opts: MeasuringOptions = {},
+  ) {
     super({ highWaterMark: 1 << 20 });
+    if (opts.offThread) this.offThread = new OffThreadSha256();
+    else this.hash = createHash('sha256');
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -22,8 +41,25 @@ export class MeasuringStream extends Transform {
       done(new StorageError('TooLarge', `body is larger than the limit of ${this.maxBytes} bytes`, { details: { limit: this.maxBytes } }));
       return;
     }
-    this.hash.update(chunk);
+    if (this.offThread) {
+      this.offThread.update(chunk, () => done(null, chunk));
+      return;
+    }
+    this.hash!.update(chunk);
     done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.offThread) return done();
+    this.offThread.digest().then((hex) => {
+      this.digest = hex;
+      done();
+    }, done);
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    if (this.offThread && this.digest === undefined) this.offThread.abort();
+    done(err);
   }
 
   get bytes(): number {
@@ -32,7 +68,7 @@ export class MeasuringStream extends Transform {
 
   /** Hex SHA-256 of everything that passed; call after the stream ended. */
   sha256(): string {
-    this.digest ??= this.hash.digest('hex');
+    this.digest ??= this.hash!.digest('hex');
     return this.digest;
   }
 }

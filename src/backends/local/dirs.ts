@@ -26,7 +26,8 @@ export async function createTempIn(dir: string): Promise<{ fh: FileHandle; path:
       await ensureDir(dir);
       return { fh: await open(path, CREATE_EXCLUSIVE, 0o644), path };
     } catch (err) {
-      if (!isFsError(err, 'ENOENT') || attempt >= ATTEMPTS) throw err;
+      // mkdir -p racing a prune can also fail with EEXIST/ENOTDIR; a real clash fails every attempt.
+      if (!isFsError(err, 'ENOENT', 'EEXIST', 'ENOTDIR') || attempt >= ATTEMPTS) throw err;
     }
   }
 }

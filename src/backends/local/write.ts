@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
-import { MeasuringStream, checkMeasured } from '../../core/streams.js';
+import { MeasuringStream, checkMeasured, shouldHashOffThread } from '../../core/streams.js';
 import { CHUNK, type LocalContext } from './context.js';
 import { createTempIn, syncDir } from './dirs.js';
 import { SealStream } from './encryption.js';
@@ -38,7 +38,7 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
   });
   let diskError: unknown;
   try {
-    const measure = new MeasuringStream(opts.maxBytes);
+    const measure = new MeasuringStream(opts.maxBytes, { offThread: shouldHashOffThread(opts.contentLength) });
     // Only failures of our own writes are the disk's; errors of the body arrive through `source`.
     const write = (buffers: Buffer[]) =>
       writeAll(fh, buffers).catch((err: unknown) => {

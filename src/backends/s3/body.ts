@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageError, isStorageError } from '../../core/errors.js';
-import { MeasuringStream } from '../../core/streams.js';
+import { MeasuringStream, shouldHashOffThread } from '../../core/streams.js';
 
 /**
  * The caller's body, counted and hashed as it streams (never buffered whole). Failures of the
@@ -17,7 +17,7 @@ export class MeasuredBody {
   constructor(body: Readable, opts: { maxBytes: number; contentLength: number | undefined; key: string; signal: AbortSignal | undefined }) {
     this.key = opts.key;
     this.contentLength = opts.contentLength;
-    this.measuring = new MeasuringStream(opts.maxBytes);
+    this.measuring = new MeasuringStream(opts.maxBytes, { offThread: shouldHashOffThread(opts.contentLength) });
     pipeline(body, this.measuring, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
       this.failure ??= err;
     });
