@@ -32,7 +32,7 @@ export interface FaultPlan {
   /** Probability of an added delay, and its bounds in ms. */
   latency?: number;
   latencyMs?: [number, number];
-  /** Operations faults apply to (default: all). */
+  /** Operations faults apply to (default: all but presign). */
   operations?: BackendOperation[];
   /** Crash at the k-th faultable call (1-based): before it, part-way through its body (put), or after it. */
   crash?: { step: number; phase?: 'before' | 'during' | 'after' };
@@ -104,10 +104,13 @@ export class FaultInjector {
     }
   }
 
-  /** The k-th call's step number, or undefined when faults do not apply to this operation. */
+  /**
+   * The k-th call's step number, or undefined when faults do not apply to this operation.
+   * `presign` is spared unless listed: for S3 it is signing, done without the store.
+   */
   enter(op: BackendOperation): number | undefined {
     const plan = this.current;
-    if (plan.operations && !plan.operations.includes(op)) return undefined;
+    if (plan.operations ? !plan.operations.includes(op) : op === 'presign') return undefined;
     this.step += 1;
     return this.step;
   }
