@@ -9,6 +9,7 @@ import { withContentMd5 } from './content-md5.js';
  * `bg-sha256` and `bg-etag`, the store's ETag of the object it describes. A reader trusts the
  * checksum only while that ETag still matches, so a tag written a moment after a newer writer
  * replaced the object (tags have no If-Match) is never believed; an overwrite drops tags anyway.
+ * The object's ETag stays the store's own, so reads need no second request.
  */
 const SHA_TAG = 'bg-sha256';
 const ETAG_TAG = 'bg-etag';

@@ -1,5 +1,6 @@
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { StorageError } from '../../core/errors.js';
+import { etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, copySource, sseParams } from './context.js';
@@ -11,6 +12,11 @@ import { headForCopy, objectExists } from './read.js';
 /** Fails with AlreadyExists if `key` exists: a check before any work, for stores that ignore If-None-Match on copies. */
 export async function refuseIfExists(ctx: S3Context, key: string): Promise<void> {
   if (await objectExists(ctx, key)) throw new StorageError('AlreadyExists', `${key} already exists`);
+}
+
+/** A copy carries the checksum in its metadata whenever the source had one, so its ETag derives from it. */
+function copiedEtag(sha256: string | undefined, s3Etag: string | undefined): string {
+  return sha256 !== undefined ? etagFromSha256(sha256) : etagOf(undefined, s3Etag);
 }
 
 /**
@@ -29,7 +35,7 @@ export async function copyObject(ctx: S3Context, from: string, to: string, creat
   if (shaInTags) source.headers.Metadata = { ...source.headers.Metadata, [SHA_METADATA]: source.info.sha256 as string };
   if (source.info.size > ctx.opts.multipartCopyThresholdBytes) {
     const etag = await copyInParts(ctx, from, to, source, createOnly);
-    return { ...target, etag: source.info.sha256 ? target.etag : etagOf(undefined, etag), lastModified: new Date() };
+    return { ...target, etag: copiedEtag(source.info.sha256, etag), lastModified: new Date() };
   }
   try {
     const out = await ctx.client.send(
@@ -43,8 +49,7 @@ export async function copyObject(ctx: S3Context, from: string, to: string, creat
         ...sseParams(ctx),
       }),
     );
-    const etag = source.info.sha256 ? target.etag : etagOf(undefined, out.CopyObjectResult?.ETag);
-    return { ...target, etag, lastModified: out.CopyObjectResult?.LastModified ?? new Date() };
+    return { ...target, etag: copiedEtag(source.info.sha256, out.CopyObjectResult?.ETag), lastModified: out.CopyObjectResult?.LastModified ?? new Date() };
   } catch (err) {
     const mapped = fromS3Error(err, { op: 'copy', subject: `${from} to ${to}`, bucket: ctx.bucket });
     if (mapped.code !== 'PreconditionFailed' && mapped.code !== 'NotFound') throw mapped;

@@ -120,8 +120,9 @@ async function putMultipart(
     completed = true;
     const sha256 = measured.sha256();
     if (put.sha256 !== undefined) return infoOf(key, put, measured.bytes, sha256, etagFromSha256(sha256));
-    const tagged = s3Etag !== undefined && (await writeChecksumTags(ctx, key, sha256, s3Etag));
-    return infoOf(key, put, measured.bytes, tagged ? sha256 : undefined, tagged ? etagFromSha256(sha256) : etagOf(undefined, s3Etag));
+    // The ETag stays the store's (see read.ts); head and list find the checksum in the tags.
+    if (s3Etag !== undefined) await writeChecksumTags(ctx, key, sha256, s3Etag);
+    return infoOf(key, put, measured.bytes, sha256, etagOf(undefined, s3Etag));
   } catch (err) {
     if (!completed) await upload.abort();
     throw isStorageError(err) ? err : new StorageError('Internal', `upload of ${key} failed`, { cause: err });

@@ -7,17 +7,18 @@ import type { S3Context } from './context.js';
 import { fromS3Error } from './errors.js';
 import { mayCarryChecksumTags, readChecksumTags } from './checksum-tags.js';
 import { objectInfoFrom } from './metadata.js';
-import { etagFromSha256 } from '../../core/streams.js';
 import { checkRangeShape } from './validate.js';
 
 /**
- * Completes the info of a multipart upload of ours, whose checksum lives in tags (see
- * checksum-tags.ts): one more small request, only for objects that may have them.
+ * Adds the SHA-256 of a multipart upload of ours, kept in tags (see checksum-tags.ts): one
+ * more small request, made by head and list only, for objects that may have them. The ETag
+ * stays the store's, so GET (and every ranged GET of a video) needs no second request and
+ * still agrees with head.
  */
-async function withTaggedChecksum(ctx: S3Context, info: ObjectInfo, s3Etag: string | undefined, tagCount: number | undefined, signal?: AbortSignal): Promise<ObjectInfo> {
-  if (info.sha256 !== undefined || s3Etag === undefined || tagCount === 0 || !mayCarryChecksumTags(s3Etag)) return info;
-  const sha256 = await readChecksumTags(ctx, info.key, s3Etag, signal);
-  return sha256 === undefined ? info : { ...info, sha256, etag: etagFromSha256(sha256) };
+async function withTaggedChecksum(ctx: S3Context, info: ObjectInfo, s3Etag: string | undefined, signal?: AbortSignal): Promise<ObjectInfo> {
+  if (info.sha256 !== undefined || !mayCarryChecksumTags(s3Etag)) return info;
+  const sha256 = await readChecksumTags(ctx, info.key, s3Etag as string, signal);
+  return sha256 === undefined ? info : { ...info, sha256 };
 }
 
 export async function headObject(ctx: S3Context, key: string, signal?: AbortSignal): Promise<ObjectInfo> {
@@ -27,7 +28,7 @@ export async function headObject(ctx: S3Context, key: string, signal?: AbortSign
   } catch (err) {
     throw fromS3Error(err, { op: 'head', subject: key, bucket: ctx.bucket });
   }
-  return withTaggedChecksum(ctx, objectInfoFrom(key, out, out.ContentLength ?? 0), out.ETag, undefined, signal);
+  return withTaggedChecksum(ctx, objectInfoFrom(key, out, out.ContentLength ?? 0), out.ETag, signal);
 }
 
 /** `bytes 5-12/20` → the range and the whole size. */
@@ -65,22 +66,21 @@ export async function getObject(ctx: S3Context, key: string, opts: GetOptions): 
   let body = out.Body as Readable | undefined;
   if (!body) body = Readable.from([]);
   try {
-    const tagged = (info: ObjectInfo) => withTaggedChecksum(ctx, info, out.ETag, out.TagCount, opts.signal);
     if (!opts.range) {
-      const info = await tagged(objectInfoFrom(key, out, out.ContentLength ?? 0));
+      const info = objectInfoFrom(key, out, out.ContentLength ?? 0);
       if (opts.signal) addAbortSignal(opts.signal, body);
       return { info, body };
     }
     const partial = out.ContentRange ? parseContentRange(out.ContentRange) : undefined;
     if (partial) {
-      const info = await tagged(objectInfoFrom(key, out, partial.size));
+      const info = objectInfoFrom(key, out, partial.size);
       if (opts.signal) addAbortSignal(opts.signal, body);
       return { info, body, range: partial.range };
     }
     // A whole-object answer to a ranged request: the object is empty (no range fits), or the
     // server ignores ranges, in which case the range is cut out here.
     const size = out.ContentLength ?? 0;
-    const info = await tagged(objectInfoFrom(key, out, size));
+    const info = objectInfoFrom(key, out, size);
     const range = resolveRange(opts.range, size);
     const sliced = range.start === 0 && range.end === size - 1 ? body : body.pipe(sliceStream(range.start, range.end));
     if (sliced !== body) body.on('error', (err) => sliced.destroy(err));
@@ -96,7 +96,7 @@ export async function getObject(ctx: S3Context, key: string, opts: GetOptions): 
 export async function headForCopy(ctx: S3Context, key: string) {
   try {
     const out = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }));
-    const info = await withTaggedChecksum(ctx, objectInfoFrom(key, out, out.ContentLength ?? 0), out.ETag, undefined);
+    const info = await withTaggedChecksum(ctx, objectInfoFrom(key, out, out.ContentLength ?? 0), out.ETag);
     const headers = {
       ...(out.ContentType ? { ContentType: out.ContentType } : {}),
       ...(out.CacheControl ? { CacheControl: out.CacheControl } : {}),

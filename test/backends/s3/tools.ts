@@ -62,6 +62,8 @@ export async function openUploads(server: S3TestServer, prefix: string): Promise
   }
 }
 
+let recorders = 0;
+
 /** Records the SDK commands a client sends (to prove which S3 calls an operation made). */
 export function recordCommands(client: { middlewareStack: { add: (...args: never[]) => void } }): string[] {
   const seen: string[] = [];
@@ -75,7 +77,7 @@ export function recordCommands(client: { middlewareStack: { add: (...args: never
       if (context.commandName) seen.push(context.commandName.replace(/Command$/, ''));
       return next(args);
     },
-    { step: 'initialize', name: 'bucketgateTestRecorder' },
+    { step: 'initialize', name: `bucketgateTestRecorder${++recorders}` },
   );
   return seen;
 }
