@@ -15,7 +15,7 @@ parentPort.on('message', (m) => {
     let hash = jobs.get(m.id);
     if (!hash) jobs.set(m.id, (hash = createHash('sha256')));
     hash.update(m.data);
-    parentPort.postMessage({ id: m.id, acked: m.data.byteLength });
+    parentPort.postMessage({ id: m.id, acked: m.data.byteLength, data: m.data }, [m.data.buffer]);
   } else if (m.type === 'end') {
     const hash = jobs.get(m.id) || createHash('sha256');
     jobs.delete(m.id);
@@ -32,26 +32,42 @@ interface Job {
 }
 
 let worker: Worker | undefined;
+/** Buffers come back from the worker and are reused, so memory stays at what is in flight. */
+const spare: ArrayBuffer[] = [];
+const SPARE_BUFFERS = 16;
+
+function bufferFor(bytes: number): Uint8Array {
+  const index = spare.findIndex((b) => b.byteLength >= bytes);
+  const buffer = index >= 0 ? spare.splice(index, 1)[0]! : new ArrayBuffer(Math.max(bytes, 1 << 16));
+  return new Uint8Array(buffer, 0, bytes);
+}
 let nextId = 1;
 const jobs = new Map<number, Job>();
 
 function shared(): Worker {
   if (worker) return worker;
   const w = new Worker(SOURCE, { eval: true });
-  w.unref(); // never keeps a process alive
-  w.on('message', (m: { id: number; acked?: number; digest?: string }) => {
+  w.on('message', (m: { id: number; acked?: number; digest?: string; data?: Uint8Array }) => {
+    if (m.data && spare.length < SPARE_BUFFERS) spare.push(m.data.buffer as ArrayBuffer);
     const job = jobs.get(m.id);
     if (!job) return;
     if (m.digest !== undefined) {
-      jobs.delete(m.id);
+      finish(m.id);
       job.onDigest(m.digest);
     } else job.onAck(m.acked ?? 0);
   });
   w.on('error', () => {
     worker = undefined;
   });
+  w.unref(); // after the listeners (adding one refs the port): an idle worker never keeps a process alive
   worker = w;
   return w;
+}
+
+/** The worker holds the process open only while some body is being hashed. */
+function finish(id: number): void {
+  jobs.delete(id);
+  if (jobs.size === 0) worker?.unref();
 }
 
 /** One body's hash on the shared worker. */
@@ -62,7 +78,8 @@ export class OffThreadSha256 {
   private waiting: (() => void) | undefined;
   private digestWaiter: ((hex: string) => void) | undefined;
 
-  constructor(private readonly maxPendingBytes = 16 * 1024 * 1024) {
+  constructor(private readonly maxPendingBytes = 4 * 1024 * 1024) {
+    this.worker.ref();
     jobs.set(this.id, {
       onAck: (bytes) => {
         this.pending -= bytes;
@@ -78,10 +95,10 @@ export class OffThreadSha256 {
 
   /** Queues a chunk; calls `ready` at once, or later when the worker has caught up. */
   update(chunk: Buffer, ready: () => void): void {
-    const copy = new Uint8Array(chunk.length);
+    const copy = bufferFor(chunk.length);
     copy.set(chunk);
     this.pending += copy.byteLength;
-    this.worker.postMessage({ type: 'chunk', id: this.id, data: copy }, [copy.buffer]);
+    this.worker.postMessage({ type: 'chunk', id: this.id, data: copy }, [copy.buffer as ArrayBuffer]);
     if (this.pending > this.maxPendingBytes) this.waiting = ready;
     else ready();
   }
@@ -94,7 +111,7 @@ export class OffThreadSha256 {
   }
 
   abort(): void {
-    jobs.delete(this.id);
+    finish(this.id);
     this.worker.postMessage({ type: 'abort', id: this.id });
   }
 }
