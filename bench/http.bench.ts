@@ -1,0 +1,211 @@
+/**
+ * Issue 3: the HTTP service (local-disk backend) against nginx serving and accepting the
+ * same file, in the same run. The service runs as its own process (`bucketgate serve`, see
+ * children/service-process.ts); both are driven by the same client (lib/http-client.ts) and,
+ * for small files, by the same wrk.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SkipBench, defineBench } from './lib/bench.js';
+import { freshDir, fsyncFile, randomFile, removeQuietly } from './lib/files.js';
+import { download, uploadFile } from './lib/http-client.js';
+import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
+import { type NginxInstance, nginxMissing, startNginx } from './lib/nginx.js';
+import { runWrk, wrkMissing } from './lib/wrk.js';
+import { type ServiceProcess, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const WRK_DURATION = '5s';
+const CLIENTS = 8;
+
+export default defineBench({
+  describe: 'HTTP service (local disk) vs nginx: 100 MiB download/upload, 4 KiB at 32 connections, peak RSS with 8 uploads at once',
+
+  async missing() {
+    return (await nginxMissing()) ?? (await wrkMissing());
+  },
+
+  async run(ctx) {
+    const source = await randomFile();
+    const bytes = (await stat(source)).size;
+    const sizeLabel = `${bytes / MiB} MiB`;
+    const sourceSha = await sha256Of(source);
+    const cli = await serviceCli(ctx.log);
+    let nginx: NginxInstance;
+    try {
+      nginx = await startNginx();
+    } catch (err) {
+      throw new SkipBench(`nginx would not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    let svc: ServiceProcess | undefined;
+    try {
+      svc = await startServiceProcess({ name: 'http', log: ctx.log });
+      ctx.log(`nginx on ${nginx.url}; service (${cli.label}, pid ${svc.pid}) on ${svc.url}`);
+      const service = svc;
+
+      // The same 100 MiB file on both sides, warm in the page cache.
+      await copyFile(source, join(nginx.root, 'big.bin'));
+      await fsyncFile(join(nginx.root, 'big.bin'));
+      const big = await service.upload(source, 'big.bin');
+      if (big.sha256 !== undefined && big.sha256 !== sourceSha) throw new Error('the service stored other bytes than were sent');
+      const small = randomBytes(4096);
+      const smallPath = join(await freshDir('http-small'), 'small.bin');
+      await writeFile(smallPath, small);
+      await writeFile(join(nginx.root, 'small.bin'), small);
+      const smallObject = await service.upload(smallPath, 'small.bin');
+
+      // Download 100 MiB
+      ctx.log(`download ${sizeLabel}: ${ctx.runs} interleaved rounds`);
+      const [svcGet, nginxGet] = (
+        await interleave(
+          [
+            { name: 'service GET /cdn/download', run: () => serviceDownload(service, big.id, bytes) },
+            {
+              name: 'nginx static GET',
+              run: async () => {
+                const res = await download(`${nginx.url}/big.bin`);
+                if (res.bytes !== bytes) throw new Error(`nginx GET returned ${res.bytes} bytes`);
+              },
+            },
+          ],
+          { runs: ctx.runs },
+        )
+      ).map((r) => throughput(bytes, r.seconds));
+      ctx.report({
+        figure: `download ${sizeLabel}`,
+        subject: 'service GET /cdn/download/{id} (bearer)',
+        subjectValue: svcGet!.median,
+        anchor: 'nginx static GET (sendfile)',
+        anchorValue: nginxGet!.median,
+        unit: 'MiB/s',
+        ratio: pairedRatio(svcGet!, nginxGet!),
+        target: { on: 'ratio', op: '>=', value: 0.8 },
+        runs: ctx.runs,
+        subjectStats: svcGet,
+        anchorStats: nginxGet,
+        note: 'warm page cache, same client; the service authenticates, looks the id up in the catalog, then streams the file',
+      });
+
+      // Upload 100 MiB: the upload URL is asked for untimed (nginx has no such step); the service
+      // hashes (SHA-256) and fsyncs before answering 201, nginx does neither — its copy is
+      // fsynced afterwards, untimed, so no case pays for another's write-back.
+      const putPath = join(nginx.root, 'put', 'big.bin');
+      let target = '';
+      let lastId: string | undefined;
+      let round = 0;
+      ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
+      const [svcPut, nginxPut] = (
+        await interleave(
+          [
+            {
+              name: 'service POST /cdn/upload/{token}',
+              before: async () => {
+                if (lastId) await service.remove(lastId);
+                target = await service.uploadUrl(`up-${round++}.bin`, bytes);
+              },
+              run: async () => {
+                const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
+                lastId = (JSON.parse(res.text) as { id: string }).id;
+              },
+            },
+            {
+              name: 'nginx WebDAV PUT',
+              before: () => removeQuietly(putPath),
+              run: () => uploadFile(`${nginx.url}/put/big.bin`, source),
+              after: () => fsyncFile(putPath),
+            },
+          ],
+          { runs: ctx.runs },
+        )
+      ).map((r) => throughput(bytes, r.seconds));
+      if (lastId) await service.remove(lastId);
+      ctx.report({
+        figure: `upload ${sizeLabel}`,
+        subject: 'service POST /cdn/upload/{token} (SHA-256 + fsync)',
+        subjectValue: svcPut!.median,
+        anchor: 'nginx WebDAV PUT (no checksum, no fsync)',
+        anchorValue: nginxPut!.median,
+        unit: 'MiB/s',
+        ratio: pairedRatio(svcPut!, nginxPut!),
+        target: { on: 'ratio', op: '>=', value: 0.5 },
+        runs: ctx.runs,
+        subjectStats: svcPut,
+        anchorStats: nginxPut,
+        note: 'raw body; upload URL asked for before the clock starts; nginx copy fsynced after its clock stops',
+      });
+
+      // 4 KiB downloads, 32 connections: wrk against each, alternating, a few 5 s runs.
+      const wrkRuns = Math.min(ctx.runs, 5);
+      ctx.log(`4 KiB: ${wrkRuns} alternating pairs of wrk -t2 -c32 -d${WRK_DURATION}`);
+      await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: '1s', headers: service.authHeader }); // warm-up
+      const svcRps: number[] = [];
+      const nginxRps: number[] = [];
+      for (let i = 0; i < wrkRuns; i++) {
+        const pair = [
+          async () => svcRps.push((await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: WRK_DURATION, headers: service.authHeader })).requestsPerSec),
+          async () => nginxRps.push((await runWrk(`${nginx.url}/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
+        ];
+        for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
+      }
+      const svcRpsStats = stats(svcRps);
+      const nginxRpsStats = stats(nginxRps);
+      ctx.report({
+        figure: '4 KiB download, 32 connections',
+        subject: 'service GET /cdn/download/{id} (bearer), wrk',
+        subjectValue: svcRpsStats.median,
+        anchor: 'nginx static GET, wrk',
+        anchorValue: nginxRpsStats.median,
+        unit: 'req/s',
+        ratio: pairedRatio(svcRpsStats, nginxRpsStats),
+        target: { on: 'ratio', op: '>=', value: 0.25 },
+        runs: wrkRuns,
+        subjectStats: svcRpsStats,
+        anchorStats: nginxRpsStats,
+        note: `wrk -t2 -c32 -d${WRK_DURATION}, keep-alive; every service request verifies the JWT and reads the catalog`,
+      });
+    } finally {
+      await svc?.stop();
+      await nginx.stop();
+    }
+
+    // Peak RSS: a fresh service process per round, 8 clients each uploading the 100 MiB file at once.
+    const rssRuns = Math.min(ctx.runs, 5);
+    ctx.log(`peak RSS: ${rssRuns} rounds of a fresh service with ${CLIENTS} concurrent ${sizeLabel} uploads`);
+    const peaks: number[] = [];
+    const idles: number[] = [];
+    for (let round = 0; round < rssRuns; round++) {
+      const rssSvc = await startServiceProcess({ name: `http-rss-${round}`, log: ctx.log });
+      try {
+        idles.push((await rssSvc.memory()).peak / MiB);
+        const urls = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => rssSvc.uploadUrl(`rss-${i}.bin`, bytes)));
+        const results = await Promise.all(urls.map((u) => uploadFile(u, source, { method: 'POST', expect: (s) => s === 201 })));
+        for (const r of results) {
+          const stored = JSON.parse(r.text) as { sha256?: string; size: number };
+          if (stored.size !== bytes || (stored.sha256 !== undefined && stored.sha256 !== sourceSha)) throw new Error('a concurrent upload stored other bytes');
+        }
+        peaks.push((await rssSvc.memory()).peak / MiB);
+      } finally {
+        await rssSvc.stop();
+        removeQuietly(rssSvc.bucketPath);
+      }
+    }
+    const peakStats = stats(peaks);
+    ctx.report({
+      figure: `peak RSS, ${CLIENTS} x ${sizeLabel} uploads at once`,
+      subject: `service process (${cli.label}), highest of ${rssRuns} rounds`,
+      subjectValue: peakStats.max,
+      unit: 'MiB',
+      target: { on: 'subject', op: '<', value: 200 },
+      runs: rssRuns,
+      subjectStats: peakStats,
+      note: `VmHWM of the service process; median of the rounds ${median(peaks).toFixed(1)} MiB; the same process right after start: ${median(idles).toFixed(1)} MiB`,
+    });
+  },
+});
