@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { answersHttp, execFileAsync, requireCommands, stopPid, tailOf, waitUntil } from './process.js';
-import { type S3TestServer, createBucket } from './server.js';
+import { type S3TestServer, createBucket, warmUp } from './server.js';
 
 const DAEMONS = ['client.rgw', 'osd.0', 'mon.a'] as const;
 
@@ -113,6 +113,7 @@ async function startCephOnce(opts: { bucket?: string }): Promise<S3TestServer> {
     await run(dir, 'radosgw-admin', ['-c', conf, 'user', 'create', '--uid=bucketgate-test', '--display-name=bucketgate test', `--access-key=${accessKeyId}`, `--secret=${secretAccessKey}`]);
     const server = { endpoint, accessKeyId, secretAccessKey, region: 'us-east-1', bucket: opts.bucket ?? `bg-test-${randomBytes(4).toString('hex')}`, name: 'ceph', stop };
     await createBucket(server, server.bucket);
+    await warmUp(server);
     return server;
   } catch (err) {
     await stop();
