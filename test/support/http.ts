@@ -5,6 +5,7 @@ import type { ServiceHandle } from './service.js';
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field
 export async function json(res: Response): Promise<any> {
   const text = await res.text();
   try {
