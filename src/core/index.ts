@@ -5,3 +5,4 @@ export * from './range.js';
 export * from './backend.js';
 export * from './streams.js';
 export * from './cursor.js';
+export * from './put-options.js';
