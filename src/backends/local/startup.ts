@@ -1,4 +1,4 @@
-import type { Dirent } from 'node:fs';
+import { type Dirent, readFileSync } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyRules } from '../../core/keys.js';
@@ -14,9 +14,17 @@ export async function createLayout(root: string, keys: KeyRules): Promise<void> 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return isFsError(err, 'EPERM'); // exists, owned by someone else
+  }
+  // A process killed with -9 stays a zombie until its parent reaps it: it answers signal 0, but
+  // will never finish its temps. Linux says so in /proc/<pid>/stat (state Z or X).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): trust the signal
   }
 }
 
