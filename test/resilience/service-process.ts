@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JwtAuthority } from '../../src/auth/jwt.js';
 import { freePort } from '../support/ports.js';
@@ -20,6 +20,7 @@ async function buildEntry(): Promise<string[]> {
     const { build } = await import('esbuild');
     mkdirSync(join(REPO, '.cache', 'bundle'), { recursive: true });
     await build({ entryPoints: [join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
+    process.once('exit', () => rmSync(out, { force: true }));
     if (existsSync(out)) return [out];
   } catch {
     // no esbuild: run the sources under tsx
