@@ -75,12 +75,36 @@ export async function startCeph(opts: { bucket?: string } = {}): Promise<S3TestS
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startCephOnce(opts);
+      // Two clusters booting at once (test files run in parallel) can cross wires ("wrong fsid"): one at a time.
+      return await oneAtATime(() => startCephOnce(opts));
     } catch (err) {
       lastError = err;
     }
   }
   throw lastError;
+}
+
+const START_LOCK = join(tmpdir(), 'bucketgate-ceph-start.lock');
+
+/** A lock file shared by every test process on the machine; a stale one (a crashed holder) expires. */
+async function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const { open, stat, unlink } = await import('node:fs/promises');
+  for (;;) {
+    try {
+      await (await open(START_LOCK, 'wx')).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(START_LOCK).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 180_000) await unlink(START_LOCK).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(START_LOCK).catch(() => undefined);
+  }
 }
 
 async function startCephOnce(opts: { bucket?: string }): Promise<S3TestServer> {
