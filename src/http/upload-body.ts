@@ -28,6 +28,15 @@ function detach(req: IncomingMessage, into: PassThrough): PassThrough {
   return into;
 }
 
+/**
+ * What the detached body may hold while the backend is busy: one socket read (64 KiB). More
+ * buys no throughput (measured: 100 MiB uploads equal at 64 KiB, 256 KiB and 1 MiB) but costs
+ * memory per upload, and a consumer that iterates the body (`for await`) gets everything
+ * buffered concatenated into one new Buffer per read: with 1 MiB here, eight concurrent
+ * 100 MiB uploads peaked ~80 MiB higher and burned more CPU copying.
+ */
+const BODY_BUFFER = 64 * 1024;
+
 function declaredLength(req: IncomingMessage): number | undefined {
   const header = req.headers['content-length'];
   if (header === undefined) return undefined;
@@ -40,7 +49,7 @@ export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): 
   const type = req.headers['content-type'];
   const length = declaredLength(req);
   if (!type || !/^multipart\/form-data/i.test(type)) {
-    return Promise.resolve({ body: detach(req, new PassThrough({ highWaterMark: 1 << 20 })), contentType: type, contentLength: length });
+    return Promise.resolve({ body: detach(req, new PassThrough({ highWaterMark: BODY_BUFFER })), contentType: type, contentLength: length });
   }
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -57,7 +66,7 @@ export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): 
     };
     parser.on('file', (_field, file, info) => {
       found = true;
-      body = new PassThrough({ highWaterMark: 1 << 20 });
+      body = new PassThrough({ highWaterMark: BODY_BUFFER });
       body.on('error', () => {}); // reported to whoever consumes the body; never uncaught
       file.on('error', (err) => fail(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`)));
       file.on('limit', () => fail(new StorageError('TooLarge', `file is larger than the limit of ${limits.maxBytes} bytes`)));
