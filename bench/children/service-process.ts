@@ -12,7 +12,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, stat, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,14 @@ export interface ServiceProcess {
   authHeader: { authorization: string };
   /** The process's current and peak resident set (VmRSS, VmHWM from /proc), in bytes. */
   memory(): Promise<{ rss: number; peak: number }>;
+  /**
+   * Waits (up to `maxMs`) for the resident set to settle after start-up: V8's memory reducer
+   * shrinks the heap of an idle process about 10 s after its last burst of allocation, as it
+   * would in a service that has been up for a while. Resolves to the settled RSS in bytes.
+   */
+  settle(maxMs?: number): Promise<number>;
+  /** Resets the peak (VmHWM) to the current RSS (`clear_refs` 5), so a later peak is the workload's own. */
+  resetPeak(): Promise<void>;
   /** Token flow: upload-url, then POST the file. Resolves to the stored object (id, sha256, …). */
   upload(path: string, filename: string, opts?: { segment?: string }): Promise<StoredObject>;
   /** Asks for an upload URL (the untimed half of an upload). */
@@ -207,6 +215,23 @@ export async function startServiceProcess(opts: { env?: Record<string, string>; 
     token,
     authHeader,
     memory: () => processMemory(pid),
+    async settle(maxMs = 20_000) {
+      const started = Date.now();
+      const first = (await processMemory(pid)).rss;
+      let rss = first;
+      while (Date.now() - started < maxMs) {
+        await sleep(250);
+        rss = (await processMemory(pid)).rss;
+        if (rss < first * 0.85) {
+          await sleep(1000); // the reducer's pass may take a few GCs
+          return (await processMemory(pid)).rss;
+        }
+      }
+      return rss;
+    },
+    async resetPeak() {
+      await writeFile(`/proc/${pid}/clear_refs`, '5');
+    },
     uploadUrl,
     async upload(path, filename, o = {}) {
       const { size } = await stat(path);
