@@ -86,6 +86,10 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
 export async function transfer(from: Backend, to: Backend, opts: TransferOptions): Promise<TransferReport> {
   const started = Date.now();
   const sources = await listAll(from, opts.segments);
+  // One listing of the target instead of a HEAD per object: a key it does not have is copied
+  // without asking (a fresh migration makes one request per object, not two). A key it has is
+  // still HEADed, since listings may lack the checksum that sameContent compares.
+  const onTarget = new Set((await listAll(to, opts.segments)).map((o) => o.key));
   const totalBytes = sources.reduce((n, o) => n + o.size, 0);
   const items: TransferItem[] = [];
   let doneBytes = 0;
@@ -94,7 +98,7 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
   await pool(sources, opts.concurrency ?? 8, async (source) => {
     const item: TransferItem = { key: source.key, size: source.size, action: 'skipped' };
     try {
-      const existing = await targetInfo(to, source.key);
+      const existing = onTarget.has(source.key) ? await targetInfo(to, source.key) : undefined;
       if (!existing || !sameContent(source, existing)) {
         if (opts.dryRun) item.action = 'would-copy';
         else {
