@@ -6,11 +6,14 @@
  * queue the service's backend uses by default (8 MiB, 4 in flight), so the ratio is the
  * gateway's cost, not a tuning difference.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -25,9 +28,11 @@ import { freshDir, randomFile, removeQuietly } from './lib/files.js';
 import { uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { runWrk, wrkMissing } from './lib/wrk.js';
-import { type ServiceProcess, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
+import { type ServiceProcess, cliEnv, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
 import type { S3TestServer } from '../test/servers/server.js';
 
+const execFileAsync = promisify(execFile);
+const directChild = fileURLToPath(new URL('./children/s3-direct-upload.mjs', import.meta.url));
 const PART_BYTES = 8 * MiB; // the S3 backend's defaults (S3_PART_SIZE_MB, S3_QUEUE_SIZE)
 const QUEUE = 4;
 const SMALL_SECONDS = 5;
@@ -281,14 +286,18 @@ export default defineBench({
     try {
       // Peak RSS during one 100 MiB upload to MinIO: a fresh service per round, warmed by one
       // small upload and download, left to settle, then its peak reset (see http.bench.ts).
+      // Anchor: a bare node process with the AWS SDK doing the same multipart upload, measured
+      // the same way (children/s3-direct-upload.mjs): the floor of "Node + SDK + 4 × 8 MiB parts".
       const rssRuns = Math.min(ctx.runs, 5);
-      ctx.log(`peak RSS: ${rssRuns} rounds of a fresh service with one ${sizeLabel} upload`);
+      ctx.log(`peak RSS: ${rssRuns} rounds of a fresh service with one ${sizeLabel} upload, and of the bare SDK`);
       const warmPath = join(await freshDir('gateway-rss-small'), 'warm.bin');
       await writeFile(warmPath, randomBytes(4096));
       const peaks: number[] = [];
+      const directPeaks: number[] = [];
       const settled: number[] = [];
+      const directSettled: number[] = [];
       const lifetime: number[] = [];
-      for (let round = 0; round < rssRuns; round++) {
+      const viaService = async (round: number) => {
         const rssSvc = await startServiceProcess({ name: `gateway-rss-${round}`, env: minioEnv(minio), log: ctx.log });
         try {
           const warm = await rssSvc.upload(warmPath, `warm-${round}.bin`);
@@ -307,17 +316,31 @@ export default defineBench({
           await rssSvc.stop();
           removeQuietly(rssSvc.bucketPath);
         }
+      };
+      const direct = async (round: number) => {
+        const { stdout } = await execFileAsync(process.execPath, [directChild, source, `direct/rss-${round}.bin`], { env: cliEnv(minioEnv(minio)), maxBuffer: 1 << 20 });
+        const out = JSON.parse(stdout.trim().split('\n').pop()!) as { settledRss: number; peak: number };
+        directSettled.push(out.settledRss / MiB);
+        directPeaks.push(out.peak / MiB);
+      };
+      for (let round = 0; round < rssRuns; round++) {
+        const pair = [() => viaService(round), () => direct(round)];
+        for (const step of round % 2 === 0 ? pair : pair.reverse()) await step();
       }
       const peakStats = stats(peaks);
+      const directStats = stats(directPeaks);
       ctx.report({
         figure: `peak RSS, ${sizeLabel} upload over MinIO`,
         subject: `service process (${cli.label}), highest of ${rssRuns} rounds`,
         subjectValue: peakStats.max,
+        anchor: 'bare node + AWS SDK, same multipart upload, highest',
+        anchorValue: directStats.max,
         unit: 'MiB',
         target: { on: 'subject', op: '<', value: 150 },
         runs: rssRuns,
         subjectStats: peakStats,
-        note: `VmHWM of the service during the upload (reset once it had settled); median ${median(peaks).toFixed(1)} MiB; settled idle RSS before it ${median(settled).toFixed(1)} MiB; start-up peak ${median(lifetime).toFixed(1)} MiB`,
+        anchorStats: directStats,
+        note: `VmHWM during the upload (reset once the process had settled); medians: service ${median(peaks).toFixed(1)} MiB (settled before it ${median(settled).toFixed(1)} MiB, start-up peak ${median(lifetime).toFixed(1)} MiB), bare SDK ${median(directPeaks).toFixed(1)} MiB (settled ${median(directSettled).toFixed(1)} MiB)`,
       });
     } finally {
       client.destroy();
