@@ -1,4 +1,4 @@
-import { type JWTPayload, type JWTVerifyOptions, SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { type CryptoKey, type JWTPayload, type JWTVerifyOptions, SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { JwtAlgorithm } from '../config/security.js';
 import { StorageError } from '../core/errors.js';
 import { type AsymmetricKeys, type KeySources, loadAsymmetricKeys } from './jwt-keys.js';
@@ -24,7 +24,9 @@ export interface JwtOptions extends KeySources {
 }
 
 export class JwtAuthority {
-  private readonly hmacKey: Uint8Array;
+  private readonly hmacSecret: Uint8Array;
+  /** The secret as a CryptoKey, imported once: given raw bytes, jose imports them again on every sign and verify. */
+  private hmacCryptoKey: Promise<CryptoKey> | undefined;
   private readonly asymmetric: AsymmetricKeys | undefined;
   readonly audiences: string[];
   readonly algorithms: JwtAlgorithm[];
@@ -32,7 +34,7 @@ export class JwtAuthority {
   private readonly skew: number;
 
   constructor(secret: string, opts: JwtOptions = {}) {
-    this.hmacKey = new TextEncoder().encode(secret);
+    this.hmacSecret = new TextEncoder().encode(secret);
     this.asymmetric = loadAsymmetricKeys(opts);
     this.audiences = opts.audiences?.length ? [...opts.audiences] : [JWT_AUDIENCE];
     this.algorithms = opts.algorithms?.length ? [...opts.algorithms] : this.asymmetric ? ['HS256', 'RS256', 'ES256'] : ['HS256'];
@@ -45,6 +47,11 @@ export class JwtAuthority {
     return this.algorithms.includes('HS256');
   }
 
+  private hmacKey(): Promise<CryptoKey> {
+    this.hmacCryptoKey ??= crypto.subtle.importKey('raw', this.hmacSecret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    return this.hmacCryptoKey;
+  }
+
   async mint(claims: { role: Principal['role']; sub?: string; ttlSeconds: number }): Promise<string> {
     if (!this.canMint) throw new StorageError('Unsupported', 'HS256 is not in JWT_ALGORITHMS: tokens come from your identity provider, bucketgate cannot mint them');
     const jwt = new SignJWT({ role: claims.role })
@@ -54,7 +61,7 @@ export class JwtAuthority {
       .setExpirationTime(Math.floor(Date.now() / 1000) + claims.ttlSeconds);
     if (this.issuer) jwt.setIssuer(this.issuer);
     if (claims.sub) jwt.setSubject(claims.sub);
-    return jwt.sign(this.hmacKey);
+    return jwt.sign(await this.hmacKey());
   }
 
   /** Verifies a bearer token and returns who it names; Unauthenticated otherwise. */
@@ -87,7 +94,7 @@ export class JwtAuthority {
       ...(this.issuer ? { issuer: this.issuer } : {}),
     };
     try {
-      if (alg === 'HS256') return (await jwtVerify(token, this.hmacKey, options)).payload;
+      if (alg === 'HS256') return (await jwtVerify(token, await this.hmacKey(), options)).payload;
       if (!this.asymmetric) throw new StorageError('Unauthenticated', 'token is not valid');
       if (this.asymmetric.kind === 'jwks') return (await jwtVerify(token, this.asymmetric.resolve, options)).payload;
       if (alg !== this.asymmetric.algorithm) throw new StorageError('Unauthenticated', 'token is not valid');
