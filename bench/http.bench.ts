@@ -14,7 +14,7 @@ import { download, uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { type NginxInstance, nginxMissing, startNginx } from './lib/nginx.js';
 import { runWrk, wrkMissing } from './lib/wrk.js';
-import { type ServiceProcess, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
+import { type ServiceProcess, serviceCli, serviceDownload, startNodeFloor, startServiceProcess } from './children/service-process.js';
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -45,25 +45,33 @@ export default defineBench({
       throw new SkipBench(`nginx would not start: ${err instanceof Error ? err.message : String(err)}`);
     }
     let svc: ServiceProcess | undefined;
+    let floor: Awaited<ReturnType<typeof startNodeFloor>> | undefined;
     try {
       svc = await startServiceProcess({ name: 'http', log: ctx.log });
+      // Diagnostic third party: a bare node:http server over the same files (children/node-floor-server.mjs).
+      const floorRoot = await freshDir('http-node-floor');
+      floor = await startNodeFloor(floorRoot);
+      const nodeFloor = floor;
       ctx.log(`nginx on ${nginx.url}; service (${cli.label}, pid ${svc.pid}) on ${svc.url}`);
       const service = svc;
 
       // The same 100 MiB file on both sides, warm in the page cache.
       await copyFile(source, join(nginx.root, 'big.bin'));
       await fsyncFile(join(nginx.root, 'big.bin'));
+      await copyFile(source, join(floorRoot, 'big.bin'));
+      await fsyncFile(join(floorRoot, 'big.bin'));
       const big = await service.upload(source, 'big.bin');
       if (big.sha256 !== undefined && big.sha256 !== sourceSha) throw new Error('the service stored other bytes than were sent');
       const small = randomBytes(4096);
       const smallPath = join(await freshDir('http-small'), 'small.bin');
       await writeFile(smallPath, small);
       await writeFile(join(nginx.root, 'small.bin'), small);
+      await writeFile(join(floorRoot, 'small.bin'), small);
       const smallObject = await service.upload(smallPath, 'small.bin');
 
       // Download 100 MiB
       ctx.log(`download ${sizeLabel}: ${ctx.runs} interleaved rounds`);
-      const [svcGet, nginxGet] = (
+      const [svcGet, nginxGet, floorGet] = (
         await interleave(
           [
             { name: 'service GET /cdn/download', run: () => serviceDownload(service, big.id, bytes) },
@@ -72,6 +80,13 @@ export default defineBench({
               run: async () => {
                 const res = await download(`${nginx.url}/big.bin`);
                 if (res.bytes !== bytes) throw new Error(`nginx GET returned ${res.bytes} bytes`);
+              },
+            },
+            {
+              name: 'node floor GET',
+              run: async () => {
+                const res = await download(`${nodeFloor.url}/big.bin`);
+                if (res.bytes !== bytes) throw new Error(`node floor GET returned ${res.bytes} bytes`);
               },
             },
           ],
@@ -92,6 +107,19 @@ export default defineBench({
         anchorStats: nginxGet,
         note: 'warm page cache, same client; the service authenticates, looks the id up in the catalog, then streams the file',
       });
+      ctx.report({
+        figure: `download ${sizeLabel} (node floor)`,
+        subject: 'bare node:http + fs read stream (1 MiB reads)',
+        subjectValue: floorGet!.median,
+        anchor: 'nginx static GET (sendfile)',
+        anchorValue: nginxGet!.median,
+        unit: 'MiB/s',
+        ratio: pairedRatio(floorGet!, nginxGet!),
+        runs: ctx.runs,
+        subjectStats: floorGet,
+        anchorStats: nginxGet,
+        note: 'diagnostic: the most a Node server reaches here (no sendfile: every byte is read into memory and written to the socket)',
+      });
 
       // Upload 100 MiB: the upload URL is asked for untimed (nginx has no such step); the service
       // hashes (SHA-256) and fsyncs before answering 201, nginx does neither — its copy is
@@ -101,7 +129,7 @@ export default defineBench({
       let lastId: string | undefined;
       let round = 0;
       ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
-      const [svcPut, nginxPut] = (
+      const [svcPut, nginxPut, floorPut] = (
         await interleave(
           [
             {
@@ -120,6 +148,12 @@ export default defineBench({
               before: () => removeQuietly(putPath),
               run: () => uploadFile(`${nginx.url}/put/big.bin`, source),
               after: () => fsyncFile(putPath),
+            },
+            {
+              name: 'node floor PUT',
+              before: () => removeQuietly(join(floorRoot, 'put.bin')),
+              run: () => uploadFile(`${nodeFloor.url}/put.bin`, source),
+              after: () => fsyncFile(join(floorRoot, 'put.bin')),
             },
           ],
           { runs: ctx.runs },
@@ -140,19 +174,34 @@ export default defineBench({
         anchorStats: nginxPut,
         note: 'raw body; upload URL asked for before the clock starts; nginx copy fsynced after its clock stops',
       });
+      ctx.report({
+        figure: `upload ${sizeLabel} (node floor)`,
+        subject: 'bare node:http PUT into a file (no checksum, no fsync)',
+        subjectValue: floorPut!.median,
+        anchor: 'nginx WebDAV PUT (no checksum, no fsync)',
+        anchorValue: nginxPut!.median,
+        unit: 'MiB/s',
+        ratio: pairedRatio(floorPut!, nginxPut!),
+        runs: ctx.runs,
+        subjectStats: floorPut,
+        anchorStats: nginxPut,
+        note: 'diagnostic: the same work as nginx, in Node; its copy fsynced after its clock stops, as nginx\'s',
+      });
 
       // 4 KiB downloads, 32 connections: wrk against each, alternating, a few 5 s runs.
       const wrkRuns = Math.min(ctx.runs, 5);
-      ctx.log(`4 KiB: ${wrkRuns} alternating pairs of wrk -t2 -c32 -d${WRK_DURATION}`);
+      ctx.log(`4 KiB: ${wrkRuns} rotating rounds of wrk -t2 -c32 -d${WRK_DURATION} (service, nginx, node floor)`);
       await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: '1s', headers: service.authHeader }); // warm-up
       const svcRps: number[] = [];
       const nginxRps: number[] = [];
+      const floorRps: number[] = [];
       for (let i = 0; i < wrkRuns; i++) {
-        const pair = [
+        const steps = [
           async () => svcRps.push((await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: WRK_DURATION, headers: service.authHeader })).requestsPerSec),
           async () => nginxRps.push((await runWrk(`${nginx.url}/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
+          async () => floorRps.push((await runWrk(`${nodeFloor.url}/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
         ];
-        for (const step of i % 2 === 0 ? pair : pair.reverse()) await step();
+        for (let k = 0; k < steps.length; k++) await steps[(k + i) % steps.length]!();
       }
       const svcRpsStats = stats(svcRps);
       const nginxRpsStats = stats(nginxRps);
@@ -170,7 +219,22 @@ export default defineBench({
         anchorStats: nginxRpsStats,
         note: `wrk -t2 -c32 -d${WRK_DURATION}, keep-alive; every service request verifies the JWT and reads the catalog`,
       });
+      const floorRpsStats = stats(floorRps);
+      ctx.report({
+        figure: '4 KiB download, 32 connections (node floor)',
+        subject: 'bare node:http + fs read stream, wrk',
+        subjectValue: floorRpsStats.median,
+        anchor: 'nginx static GET, wrk',
+        anchorValue: nginxRpsStats.median,
+        unit: 'req/s',
+        ratio: pairedRatio(floorRpsStats, nginxRpsStats),
+        runs: wrkRuns,
+        subjectStats: floorRpsStats,
+        anchorStats: nginxRpsStats,
+        note: 'diagnostic: one Node process opening and streaming the file per request, nothing else',
+      });
     } finally {
+      await floor?.stop();
       await svc?.stop();
       await nginx.stop();
     }

@@ -258,3 +258,33 @@ export async function serviceDownload(svc: ServiceProcess, id: string, expectedB
   if (res.bytes !== expectedBytes) throw new Error(`GET /cdn/${route}/${id} returned ${res.bytes} bytes, expected ${expectedBytes}`);
   return res;
 }
+
+/**
+ * The Node floor (children/node-floor-server.mjs): a bare node:http server over `root`, in its
+ * own process like the service, for "what Node itself reaches" beside each service figure.
+ */
+export async function startNodeFloor(root: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./node-floor-server.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = out.match(/listening (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`node floor server exited (${code}): ${stderr.slice(-500)}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      process.removeListener('exit', onExit);
+      await stopChild(child);
+    },
+  };
+}
