@@ -28,7 +28,7 @@ import { freshDir, randomFile, removeQuietly } from './lib/files.js';
 import { uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { runWrk, wrkMissing } from './lib/wrk.js';
-import { type ServiceProcess, cliEnv, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
+import { type ServiceProcess, cliEnv, processCpuMs, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
 import type { S3TestServer } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
@@ -166,6 +166,8 @@ export default defineBench({
       let lastId: string | undefined;
       let round = 0;
       const directKey = 'uploads/direct/big.bin';
+      // CPU per upload, to tell a CPU-bound machine from a slow path (MinIO's own share not counted).
+      const cpu = { service: [] as number[], client: [] as number[], sdk: [] as number[] };
       ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
       const [svcPut, sdkPut] = (
         await interleave(
@@ -177,7 +179,11 @@ export default defineBench({
                 target = await service.uploadUrl(`up-${round++}.bin`, bytes);
               },
               run: async () => {
+                const [svc0, own0] = [await processCpuMs(service.pid), process.cpuUsage()];
                 const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
+                const own = process.cpuUsage(own0);
+                cpu.service.push((await processCpuMs(service.pid)) - svc0);
+                cpu.client.push((own.user + own.system) / 1000);
                 lastId = (JSON.parse(res.text) as { id: string }).id;
               },
             },
@@ -186,7 +192,12 @@ export default defineBench({
               before: async () => {
                 await client.send(new DeleteObjectCommand({ Bucket: minio.bucket, Key: directKey }));
               },
-              run: () => sdkMultipartUpload(client, minio.bucket, directKey, source),
+              run: async () => {
+                const own0 = process.cpuUsage();
+                await sdkMultipartUpload(client, minio.bucket, directKey, source);
+                const own = process.cpuUsage(own0);
+                cpu.sdk.push((own.user + own.system) / 1000);
+              },
             },
           ],
           { runs: ctx.runs },
@@ -205,7 +216,7 @@ export default defineBench({
         runs: ctx.runs,
         subjectStats: svcPut,
         anchorStats: sdkPut,
-        note: `both multipart, ${PART_BYTES / MiB} MiB parts, ${QUEUE} in flight; the service also streams the body over HTTP, hashes it and records it in its catalog`,
+        note: `both multipart, ${PART_BYTES / MiB} MiB parts, ${QUEUE} in flight; the service also streams the body over HTTP, hashes it and records it in its catalog; CPU per upload (medians; the warm-up round left out): service ${median(cpu.service.slice(1)).toFixed(0)} ms + its HTTP client ${median(cpu.client.slice(1)).toFixed(0)} ms, direct SDK ${median(cpu.sdk.slice(1)).toFixed(0)} ms`,
       });
 
       // Download 100 MiB
