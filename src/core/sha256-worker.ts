@@ -32,13 +32,20 @@ interface Job {
 }
 
 let worker: Worker | undefined;
-/** Buffers come back from the worker and are reused, so memory stays at what is in flight. */
+/**
+ * Buffers come back from the worker and are reused, so memory stays at what is in flight
+ * instead of every copy becoming garbage that waits for a GC. Bounded in bytes: enough for
+ * every body in flight at its pending limit.
+ */
 const spare: ArrayBuffer[] = [];
-const SPARE_BUFFERS = 16;
+let spareBytes = 0;
+const SPARE_BYTES = 16 * 1024 * 1024;
 
 function bufferFor(bytes: number): Uint8Array {
   const index = spare.findIndex((b) => b.byteLength >= bytes);
-  const buffer = index >= 0 ? spare.splice(index, 1)[0]! : new ArrayBuffer(Math.max(bytes, 1 << 16));
+  if (index < 0) return new Uint8Array(new ArrayBuffer(Math.max(bytes, 1 << 16)), 0, bytes);
+  const buffer = spare.splice(index, 1)[0]!;
+  spareBytes -= buffer.byteLength;
   return new Uint8Array(buffer, 0, bytes);
 }
 let nextId = 1;
@@ -48,7 +55,10 @@ function shared(): Worker {
   if (worker) return worker;
   const w = new Worker(SOURCE, { eval: true });
   w.on('message', (m: { id: number; acked?: number; digest?: string; data?: Uint8Array }) => {
-    if (m.data && spare.length < SPARE_BUFFERS) spare.push(m.data.buffer as ArrayBuffer);
+    if (m.data && spareBytes + m.data.buffer.byteLength <= SPARE_BYTES) {
+      spare.push(m.data.buffer as ArrayBuffer);
+      spareBytes += m.data.buffer.byteLength;
+    }
     const job = jobs.get(m.id);
     if (!job) return;
     if (m.digest !== undefined) {
@@ -78,7 +88,7 @@ export class OffThreadSha256 {
   private waiting: (() => void) | undefined;
   private digestWaiter: ((hex: string) => void) | undefined;
 
-  constructor(private readonly maxPendingBytes = 4 * 1024 * 1024) {
+  constructor(private readonly maxPendingBytes = 2 * 1024 * 1024) {
     this.worker.ref();
     jobs.set(this.id, {
       onAck: (bytes) => {
