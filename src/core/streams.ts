@@ -30,7 +30,7 @@ export class MeasuringStream extends Transform {
     private readonly maxBytes: number = Number.POSITIVE_INFINITY,
     opts: MeasuringOptions = {},
   ) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: 256 * 1024 });
     if (opts.offThread) this.offThread = new OffThreadSha256();
     else this.hash = createHash('sha256');
   }
