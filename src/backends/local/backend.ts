@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { Readable, addAbortSignal } from 'node:stream';
 import { type Backend, type Capabilities, NO_CAPABILITIES } from '../../core/backend.js';
@@ -18,7 +19,7 @@ import type {
   PutOptions,
   ResolvedRange,
 } from '../../core/types.js';
-import { CHUNK, type LocalContext } from './context.js';
+import { CHUNK, type LocalContext, SMALL_READ } from './context.js';
 import { ENCRYPTION_SCHEME, sealedSize, tampered } from './encryption.js';
 import { openSealedRange } from './sealed-read.js';
 import { describeListed } from './describe-listed.js';
@@ -34,6 +35,27 @@ import { commitStaged, stageBody } from './write.js';
 
 /** Keys deleted at once by deleteMany. */
 const DELETE_PARALLEL = 8;
+
+/** Reads bytes `start`..`end` at once (a small object: see SYNC_METADATA in context.ts). */
+function readWhole(fd: number, start: number, end: number): Buffer {
+  const buffer = Buffer.allocUnsafe(end - start + 1);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = readSync(fd, buffer, filled, buffer.length - filled, start + filled);
+    if (n === 0) throw new StorageError('BackendUnavailable', 'the file ended before its recorded size');
+    filled += n;
+  }
+  return buffer;
+}
+
+function bufferBody(buffer: Buffer): Readable {
+  return new Readable({
+    read() {
+      this.push(buffer);
+      this.push(null);
+    },
+  });
+}
 
 function emptyBody(): Readable {
   return new Readable({
@@ -100,6 +122,9 @@ export class LocalBackend implements Backend {
       } else if (end < start) {
         await fh.close();
         body = emptyBody();
+      } else if (end - start < SMALL_READ) {
+        body = bufferBody(readWhole(fh.fd, start, end));
+        await fh.close();
       } else {
         // Reads through the handle opened above: a concurrent overwrite cannot mix versions.
         body = fh.createReadStream({ start, end, highWaterMark: CHUNK });

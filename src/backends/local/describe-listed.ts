@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import type { KeyRules, ParsedKey } from '../../core/keys.js';
 import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
@@ -16,6 +16,15 @@ function tryParse(keys: KeyRules, key: string): ParsedKey | undefined {
   }
 }
 
+/** Synchronous (see SYNC_METADATA in context.ts); undefined when the file is gone or unreadable. */
+function statQuietly(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * ObjectInfo for each listed key. A file without a valid sidecar is listed as octet-stream
  * with a weak ETag from its inode, size and mtime: a listing never hashes whole files (head
@@ -24,7 +33,7 @@ function tryParse(keys: KeyRules, key: string): ParsedKey | undefined {
 async function describeOne(ctx: LocalContext, key: string): Promise<ObjectInfo | undefined> {
   const parsed = tryParse(ctx.keys, key);
   if (!parsed) return undefined;
-  const stat = await lstat(dataPath(ctx, parsed)).catch(() => undefined);
+  const stat = statQuietly(dataPath(ctx, parsed));
   if (!stat?.isFile()) return undefined;
   const sidecar = await readSidecar(ctx, parsed);
   if (describes(sidecar, stat)) return objectInfo(parsed.key, sidecar, stat);

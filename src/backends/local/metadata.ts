@@ -1,5 +1,5 @@
-import { constants, type Stats } from 'node:fs';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, openSync, readFileSync, type Stats } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
@@ -11,7 +11,8 @@ import { isFsError } from './fs-errors.js';
 import { ENCRYPTION_SCHEME } from './encryption.js';
 import { assertNoSymlinks, confinedJoin, sidecarParts } from './paths.js';
 
-const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+// O_NONBLOCK: a FIFO planted in the sidecar tree must not hang the (synchronous) read.
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -91,16 +92,24 @@ function isSidecar(value: unknown): value is Sidecar {
   );
 }
 
-/** The sidecar of a key, or undefined when it is missing or unreadable (treated alike: stale). */
+/**
+ * The sidecar of a key, or undefined when it is missing or unreadable (treated alike: stale).
+ * Read synchronously: a few hundred bytes from the page cache (see SYNC_METADATA in context.ts).
+ */
 export async function readSidecar(ctx: LocalContext, parsed: ParsedKey): Promise<Sidecar | undefined> {
   const path = sidecarPath(ctx, parsed);
   let text: string;
   try {
     await assertNoSymlinks(dirname(path));
-    text = await readFile(path, { encoding: 'utf8', flag: READ_NOFOLLOW });
+    const fd = openSync(path, READ_NOFOLLOW);
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     // A symlink in the sidecar tree is treated like no sidecar: it is never followed.
-    if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP') || isStorageError(err, 'Forbidden')) return undefined;
+    if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EAGAIN') || isStorageError(err, 'Forbidden')) return undefined;
     throw err;
   }
   try {

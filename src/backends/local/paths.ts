@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../../core/errors.js';
 import { type ParsedKey, RESERVED_PART_PREFIX } from '../../core/keys.js';
@@ -28,9 +28,10 @@ export function confinedJoin(root: string, ...parts: string[]): string {
  * Checks that `dir` (built by confinedJoin) holds no symbolic link between the root and itself:
  * its real path must be the path itself, since the root is stored as a real path. A symlink
  * planted inside the root cannot then lead a read or write outside it.
+ * Synchronous, like the other metadata calls (see SYNC_METADATA in context.ts).
  */
 export async function assertNoSymlinks(dir: string): Promise<void> {
-  const real = await realpath(dir);
+  const real = realpathSync.native(dir);
   if (real !== dir) throw new StorageError('Forbidden', 'the key crosses a symbolic link, which is not followed');
 }
 

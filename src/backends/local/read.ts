@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, fstatSync, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -28,7 +28,7 @@ async function openData(path: string, key: string): Promise<{ fh: FileHandle; st
   await assertNoSymlinks(dirname(path));
   const fh = await open(path, OPEN_READ);
   try {
-    const stat = await fh.stat();
+    const stat = fstatSync(fh.fd); // synchronous: see SYNC_METADATA in context.ts
     if (!stat.isFile()) throw new StorageError('NotFound', `no object at ${key}`);
     return { fh, stat };
   } catch (err) {
