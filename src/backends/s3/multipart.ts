@@ -102,14 +102,18 @@ export class MultipartUpload {
     return this.uploadId;
   }
 
-  /** Queues one part of the body; resolves once there is room for the next. */
-  addPart(body: Buffer): Promise<void> {
+  /** Queues one part of the body; resolves once there is room for the next. `release` runs once the part is sent (or failed). */
+  addPart({ body, release }: { body: Buffer; release?: () => void }): Promise<void> {
     return this.queuePart(async (PartNumber) => {
-      const out = await this.ctx.client.send(
-        new UploadPartCommand({ Bucket: this.ctx.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }),
-        { abortSignal: this.signal },
-      );
-      return out.ETag;
+      try {
+        const out = await this.ctx.client.send(
+          new UploadPartCommand({ Bucket: this.ctx.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }),
+          { abortSignal: this.signal },
+        );
+        return out.ETag;
+      } finally {
+        release?.();
+      }
     });
   }
 

@@ -11,15 +11,8 @@ import { refuseIfExists } from './copy.js';
 import { fromS3Error } from './errors.js';
 import { encodeMetadata, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
+import { PartBuffers } from './part-buffers.js';
 import type { CheckedPut } from './validate.js';
-
-/** Joins buffered chunks and splits off `size` bytes. */
-function takeBytes(chunks: Buffer[], size: number): Buffer {
-  const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  chunks.length = 0;
-  if (all.length > size) chunks.push(all.subarray(size));
-  return all.subarray(0, size);
-}
 
 function infoOf(key: string, put: CheckedPut, size: number, sha256: string | undefined, etag: string): ObjectInfo {
   const info: ObjectInfo = { key, size, etag, contentType: put.contentType, lastModified: new Date(), metadata: { ...put.metadata } };
@@ -102,18 +95,20 @@ async function putMultipart(
   });
   let completed = false;
   try {
-    let pending = buffered.reduce((n, b) => n + b.length, 0);
-    for (;;) {
-      while (pending >= partSize) {
-        await upload.addPart(takeBytes(buffered, partSize));
-        pending -= partSize;
+    const parts = new PartBuffers(partSize);
+    const add = async (chunk: Buffer) => {
+      for (let offset = 0; offset < chunk.length; ) {
+        offset += parts.fill(chunk, offset);
+        if (parts.full) await upload.addPart(parts.take());
       }
+    };
+    for (const chunk of buffered.splice(0)) await add(chunk);
+    for (;;) {
       const next = await chunks.next();
       if (next.done) break;
-      buffered.push(next.value);
-      pending += next.value.length;
+      await add(next.value);
     }
-    if (pending > 0 || measured.bytes === 0) await upload.addPart(takeBytes(buffered, pending));
+    if (parts.pending > 0 || measured.bytes === 0) await upload.addPart(parts.take());
     await upload.finishParts();
     checkMeasured(measured.measuring, put);
     const s3Etag = await upload.complete(put.createOnly);
