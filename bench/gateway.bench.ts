@@ -33,7 +33,7 @@ import type { S3TestServer } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
 const directChild = fileURLToPath(new URL('./children/s3-direct-upload.mjs', import.meta.url));
-const PART_BYTES = 8 * MiB; // the S3 backend's defaults (S3_PART_SIZE_MB, S3_QUEUE_SIZE)
+const PART_BYTES = 5 * MiB; // the S3 backend's defaults (S3_PART_SIZE_MB, S3_QUEUE_SIZE)
 const QUEUE = 4;
 const SMALL_SECONDS = 5;
 const CONNECTIONS = 32;

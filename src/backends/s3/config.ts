@@ -34,7 +34,7 @@ export interface S3BackendOptions {
   publicSegments?: readonly string[];
   /** Bodies larger than this go up as a multipart upload (default 16 MiB). */
   multipartThresholdBytes?: number;
-  /** Size of each part (default 8 MiB, at least 5 MiB). */
+  /** Size of each part (default and minimum 5 MiB, as the SDK's own uploader: memory per upload is part size × queue size). */
   partSizeBytes?: number;
   /** Parts in flight at once (default 4); with the part size it bounds the memory an upload takes. */
   queueSize?: number;
@@ -115,7 +115,7 @@ export function resolveS3Options(opts: S3BackendOptions): ResolvedS3Options {
   const keys = opts.keys ?? defaultKeyRules;
   const publicSegments = new Set(opts.publicSegments ?? []);
   for (const s of publicSegments) if (!isValidSegmentName(s) || !keys.isSegment(s)) throw invalid('publicSegments', `known segment names, not ${JSON.stringify(s)}`);
-  const partSizeBytes = wholeNumber('partSizeBytes', opts.partSizeBytes, 8 * MiB, MIN_PART_BYTES, MAX_PART_BYTES);
+  const partSizeBytes = wholeNumber('partSizeBytes', opts.partSizeBytes, 5 * MiB, MIN_PART_BYTES, MAX_PART_BYTES);
   const multipartThresholdBytes = wholeNumber('multipartThresholdBytes', opts.multipartThresholdBytes, 16 * MiB, 1, MAX_PART_BYTES);
   return {
     bucket: opts.bucket,
@@ -169,7 +169,7 @@ export function s3OptionsFromEnv(env: Env, mode: { minio: boolean; keys?: KeyRul
     region,
     forcePathStyle: readBool(env, 'S3_FORCE_PATH_STYLE', mode.minio),
     multipartThresholdBytes: mb('S3_MULTIPART_THRESHOLD_MB', 16, 1 / 1024),
-    partSizeBytes: mb('S3_PART_SIZE_MB', 8, 5),
+    partSizeBytes: mb('S3_PART_SIZE_MB', 5, 5),
     queueSize: readNumber(env, 'S3_QUEUE_SIZE', 4, { min: 1, max: 64, integer: true }),
   };
   if (endpoint !== undefined) opts.endpoint = endpoint;

@@ -20,7 +20,7 @@ function configError(fn: () => unknown): StorageError {
 describe('s3OptionsFromEnv', () => {
   it('reads the guide variables with their defaults', () => {
     const opts = s3OptionsFromEnv({ S3_BUCKET_NAME: 'media', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, { minio: false });
-    expect(opts).toMatchObject({ bucket: 'media', region: 'us-east-1', forcePathStyle: false, multipartThresholdBytes: 16 * MiB, partSizeBytes: 8 * MiB, queueSize: 4 });
+    expect(opts).toMatchObject({ bucket: 'media', region: 'us-east-1', forcePathStyle: false, multipartThresholdBytes: 16 * MiB, partSizeBytes: 5 * MiB, queueSize: 4 });
     expect(opts.endpoint).toBeUndefined();
     expect(opts.sse).toBeUndefined();
   });
