@@ -23,7 +23,18 @@ export interface JwtOptions extends KeySources {
   algorithms?: JwtAlgorithm[];
 }
 
+/** Verified tokens remembered (LRU by insertion), so a client's repeated bearer costs no signature check. */
+const VERIFIED_CACHE_SIZE = 4096;
+
+interface Verified {
+  principal: Principal;
+  /** Milliseconds: usable from `notBefore` until `expires`, clock skew included, as jose would judge. */
+  notBefore: number;
+  expires: number;
+}
+
 export class JwtAuthority {
+  private readonly verified = new Map<string, Verified>();
   private readonly hmacSecret: Uint8Array;
   /** The secret as a CryptoKey, imported once: given raw bytes, jose imports them again on every sign and verify. */
   private hmacCryptoKey: Promise<CryptoKey> | undefined;
@@ -64,9 +75,29 @@ export class JwtAuthority {
     return jwt.sign(await this.hmacKey());
   }
 
-  /** Verifies a bearer token and returns who it names; Unauthenticated otherwise. */
+  /**
+   * Verifies a bearer token and returns who it names; Unauthenticated otherwise. A token that
+   * passed before is taken from the cache while its exp/nbf still hold: the same string cannot
+   * verify differently later, except that a key removed from the JWKS since then is not noticed
+   * until the token expires.
+   */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    const now = Date.now();
+    if (known && now >= known.notBefore && now < known.expires) return { ...known.principal };
+    if (known) this.verified.delete(token);
     const payload = await this.verifySignature(token);
+    const principal = this.principalOf(payload);
+    if (typeof payload.exp === 'number') {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      const skewMs = this.skew * 1000;
+      const notBefore = typeof payload.nbf === 'number' ? payload.nbf * 1000 - skewMs : Number.NEGATIVE_INFINITY;
+      this.verified.set(token, { principal, notBefore, expires: payload.exp * 1000 + skewMs });
+    }
+    return principal;
+  }
+
+  private principalOf(payload: JWTPayload): Principal {
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Principal['role']) : undefined;
     if (!role) throw new StorageError('Unauthenticated', 'token has no valid role claim');
     const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);

@@ -1,4 +1,3 @@
-import { readSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { Readable, addAbortSignal } from 'node:stream';
 import { type Backend, type Capabilities, NO_CAPABILITIES } from '../../core/backend.js';
@@ -19,7 +18,7 @@ import type {
   PutOptions,
   ResolvedRange,
 } from '../../core/types.js';
-import { CHUNK, type LocalContext, SMALL_READ } from './context.js';
+import { CHUNK, type LocalContext } from './context.js';
 import { ENCRYPTION_SCHEME, sealedSize, tampered } from './encryption.js';
 import { openSealedRange } from './sealed-read.js';
 import { describeListed } from './describe-listed.js';
@@ -27,7 +26,7 @@ import { fromFsError } from './fs-errors.js';
 import { listKeys } from './list.js';
 import { makeSidecar, objectInfo } from './metadata.js';
 import { INTERNAL_DIR, assertNoSymlinks, checkPartLengths, confinedJoin, tempName } from './paths.js';
-import { openVersion } from './read.js';
+import { openVersion, peekVersion } from './read.js';
 import { removeObject } from './remove.js';
 import { copyObject, moveObject, refuseIfExists } from './transfer.js';
 import { checkDelimiter, checkIfNoneMatch, checkPutOptions } from './validate.js';
@@ -35,18 +34,6 @@ import { commitStaged, stageBody } from './write.js';
 
 /** Keys deleted at once by deleteMany. */
 const DELETE_PARALLEL = 8;
-
-/** Reads bytes `start`..`end` at once (a small object: see SYNC_METADATA in context.ts). */
-function readWhole(fd: number, start: number, end: number): Buffer {
-  const buffer = Buffer.allocUnsafe(end - start + 1);
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = readSync(fd, buffer, filled, buffer.length - filled, start + filled);
-    if (n === 0) throw new StorageError('BackendUnavailable', 'the file ended before its recorded size');
-    filled += n;
-  }
-  return buffer;
-}
 
 function bufferBody(buffer: Buffer): Readable {
   return new Readable({
@@ -108,6 +95,16 @@ export class LocalBackend implements Backend {
   async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
     const parsed = this.parse(key);
     opts.signal?.throwIfAborted();
+    const small = peekVersion(this.ctx, parsed, true);
+    if (small?.data) {
+      const info = objectInfo(parsed.key, small.sidecar, small.stat);
+      const range: ResolvedRange | undefined = opts.range ? resolveRange(opts.range, info.size) : undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? info.size - 1;
+      const body = end < start ? emptyBody() : bufferBody(small.data.subarray(start, end + 1));
+      if (opts.signal) addAbortSignal(opts.signal, body);
+      return range ? { info, body, range } : { info, body };
+    }
     const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
     try {
       const info = objectInfo(parsed.key, sidecar, stat);
@@ -122,9 +119,6 @@ export class LocalBackend implements Backend {
       } else if (end < start) {
         await fh.close();
         body = emptyBody();
-      } else if (end - start < SMALL_READ) {
-        body = bufferBody(readWhole(fh.fd, start, end));
-        await fh.close();
       } else {
         // Reads through the handle opened above: a concurrent overwrite cannot mix versions.
         body = fh.createReadStream({ start, end, highWaterMark: CHUNK });
@@ -139,6 +133,8 @@ export class LocalBackend implements Backend {
 
   async head(key: string): Promise<ObjectInfo> {
     const parsed = this.parse(key);
+    const peeked = peekVersion(this.ctx, parsed, false);
+    if (peeked) return objectInfo(parsed.key, peeked.sidecar, peeked.stat);
     const { fh, stat, sidecar } = await openVersion(this.ctx, parsed);
     await fh.close();
     return objectInfo(parsed.key, sidecar, stat);

@@ -9,7 +9,7 @@ import type { LocalContext } from './context.js';
 import { createTempIn, syncDir } from './dirs.js';
 import { isFsError } from './fs-errors.js';
 import { ENCRYPTION_SCHEME } from './encryption.js';
-import { assertNoSymlinks, confinedJoin, sidecarParts } from './paths.js';
+import { assertNoSymlinks, assertNoSymlinksSync, confinedJoin, sidecarParts } from './paths.js';
 
 // O_NONBLOCK: a FIFO planted in the sidecar tree must not hang the (synchronous) read.
 const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -97,10 +97,14 @@ function isSidecar(value: unknown): value is Sidecar {
  * Read synchronously: a few hundred bytes from the page cache (see SYNC_METADATA in context.ts).
  */
 export async function readSidecar(ctx: LocalContext, parsed: ParsedKey): Promise<Sidecar | undefined> {
+  return readSidecarSync(ctx, parsed);
+}
+
+export function readSidecarSync(ctx: LocalContext, parsed: ParsedKey): Sidecar | undefined {
   const path = sidecarPath(ctx, parsed);
   let text: string;
   try {
-    await assertNoSymlinks(dirname(path));
+    assertNoSymlinksSync(dirname(path));
     const fd = openSync(path, READ_NOFOLLOW);
     try {
       text = readFileSync(fd, 'utf8');

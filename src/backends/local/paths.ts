@@ -31,6 +31,10 @@ export function confinedJoin(root: string, ...parts: string[]): string {
  * Synchronous, like the other metadata calls (see SYNC_METADATA in context.ts).
  */
 export async function assertNoSymlinks(dir: string): Promise<void> {
+  assertNoSymlinksSync(dir);
+}
+
+export function assertNoSymlinksSync(dir: string): void {
   const real = realpathSync.native(dir);
   if (real !== dir) throw new StorageError('Forbidden', 'the key crosses a symbolic link, which is not followed');
 }

@@ -1,14 +1,14 @@
-import { constants, fstatSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { StorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
-import { CHUNK, type LocalContext } from './context.js';
+import { CHUNK, type LocalContext, SMALL_READ } from './context.js';
 import { fromFsError } from './fs-errors.js';
-import { DEFAULT_CONTENT_TYPE, type Sidecar, dataPath, describes, makeSidecar, readSidecar, writeSidecar } from './metadata.js';
+import { DEFAULT_CONTENT_TYPE, type Sidecar, dataPath, describes, makeSidecar, readSidecar, readSidecarSync, writeSidecar } from './metadata.js';
 import { ENCRYPTION_SCHEME } from './encryption.js';
-import { assertNoSymlinks } from './paths.js';
+import { assertNoSymlinks, assertNoSymlinksSync } from './paths.js';
 import { hashSealed } from './sealed-read.js';
 
 // O_NONBLOCK: opening a FIFO dropped into the bucket must not hang; it is refused as not a file.
@@ -34,6 +34,50 @@ async function openData(path: string, key: string): Promise<{ fh: FileHandle; st
   } catch (err) {
     await fh.close();
     throw err;
+  }
+}
+
+/** An object's file and sidecar, checked to agree; with `data` when it was read whole. */
+export interface PeekedVersion {
+  stat: Stats;
+  sidecar: Sidecar;
+  data?: Buffer;
+}
+
+/**
+ * The fast path of head, and of get for objects up to SMALL_READ bytes (`withData`): open,
+ * stat, sidecar and the bytes in a few synchronous calls (see SYNC_METADATA in context.ts).
+ * Undefined whenever anything is not plain — missing, too large to read, encrypted, a stale
+ * sidecar, an error — and the caller takes the general path (openVersion), which settles or
+ * reports it.
+ */
+export function peekVersion(ctx: LocalContext, parsed: ParsedKey, withData: boolean): PeekedVersion | undefined {
+  if (ctx.cipher) return undefined;
+  const path = dataPath(ctx, parsed);
+  let fd: number;
+  try {
+    assertNoSymlinksSync(dirname(path));
+    fd = openSync(path, OPEN_READ);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || (withData && stat.size > SMALL_READ)) return undefined;
+    const sidecar = readSidecarSync(ctx, parsed);
+    if (!describes(sidecar, stat)) return undefined;
+    if (!withData) return { stat, sidecar };
+    const data = Buffer.allocUnsafe(stat.size);
+    for (let filled = 0; filled < data.length; ) {
+      const n = readSync(fd, data, filled, data.length - filled, filled);
+      if (n === 0) return undefined; // truncated under us: let the general path look again
+      filled += n;
+    }
+    return { stat, sidecar, data };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
