@@ -1,5 +1,5 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JwtAuthority } from '../../src/auth/jwt.js';
 import { Policy } from '../../src/auth/policy.js';
 import { defaultSegments } from '../../src/config/segments.js';
@@ -26,6 +26,34 @@ describe('JWT verification', () => {
     for (const token of [none, noExp, past, aud, other, role, hs512, 'garbage']) {
       await expect(jwt.verify(token)).rejects.toMatchObject({ code: 'Unauthenticated' });
     }
+  });
+
+  describe('remembered verifications', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('stop at exp plus the skew: a token verified once is refused once it has expired', async () => {
+      const strict = new JwtAuthority(secret, { clockSkewSeconds: 5 });
+      const token = await strict.mint({ role: 'authenticated', sub: 'u1', ttlSeconds: 60 });
+      expect(await strict.verify(token)).toEqual({ role: 'authenticated', sub: 'u1' });
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 63_000 });
+      expect(await strict.verify(token)).toEqual({ role: 'authenticated', sub: 'u1' }); // within the skew
+      vi.setSystemTime(Date.now() + 3_000);
+      await expect(strict.verify(token)).rejects.toMatchObject({ code: 'Unauthenticated', message: 'token has expired' });
+    });
+
+    it('start at nbf minus the skew, and never make a changed token pass', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const later = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('authenticated').setNotBefore(now + 100).setExpirationTime(now + 3600).sign(key);
+      await expect(jwt.verify(later)).rejects.toMatchObject({ code: 'Unauthenticated' });
+      vi.useFakeTimers({ toFake: ['Date'], now: (now + 100) * 1000 });
+      expect(await jwt.verify(later)).toEqual({ role: 'service_role' });
+      const good = await jwt.mint({ role: 'service_role', ttlSeconds: 600 });
+      await jwt.verify(good);
+      const [header, payload, signature] = good.split('.');
+      const forged = `${header}.${Buffer.from(JSON.stringify({ role: 'service_role', aud: 'authenticated', exp: now + 99_999 })).toString('base64url')}.${signature}`;
+      expect(payload).not.toBe(forged.split('.')[1]);
+      await expect(jwt.verify(forged)).rejects.toMatchObject({ code: 'Unauthenticated' });
+    });
   });
 
   it('refuses an authenticated token without a usable sub', async () => {
