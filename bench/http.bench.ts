@@ -190,16 +190,18 @@ export default defineBench({
 
       // 4 KiB downloads, 32 connections: wrk against each, alternating, a few 5 s runs.
       const wrkRuns = Math.min(ctx.runs, 5);
-      ctx.log(`4 KiB: ${wrkRuns} rotating rounds of wrk -t2 -c32 -d${WRK_DURATION} (service, nginx, node floor)`);
+      ctx.log(`4 KiB: ${wrkRuns} rotating rounds of wrk -t2 -c32 -d${WRK_DURATION} (service, nginx, node floor, node from memory)`);
       await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: '1s', headers: service.authHeader }); // warm-up
       const svcRps: number[] = [];
       const nginxRps: number[] = [];
       const floorRps: number[] = [];
+      const memoryRps: number[] = [];
       for (let i = 0; i < wrkRuns; i++) {
         const steps = [
           async () => svcRps.push((await runWrk(`${service.url}/cdn/download/${smallObject.id}`, { duration: WRK_DURATION, headers: service.authHeader })).requestsPerSec),
           async () => nginxRps.push((await runWrk(`${nginx.url}/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
           async () => floorRps.push((await runWrk(`${nodeFloor.url}/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
+          async () => memoryRps.push((await runWrk(`${nodeFloor.url}/mem/small.bin`, { duration: WRK_DURATION })).requestsPerSec),
         ];
         for (let k = 0; k < steps.length; k++) await steps[(k + i) % steps.length]!();
       }
@@ -232,6 +234,20 @@ export default defineBench({
         subjectStats: floorRpsStats,
         anchorStats: nginxRpsStats,
         note: 'diagnostic: one Node process opening and streaming the file per request, nothing else',
+      });
+      const memoryRpsStats = stats(memoryRps);
+      ctx.report({
+        figure: '4 KiB download, 32 connections (node from memory)',
+        subject: 'bare node:http answering from memory, wrk',
+        subjectValue: memoryRpsStats.median,
+        anchor: 'nginx static GET, wrk',
+        anchorValue: nginxRpsStats.median,
+        unit: 'req/s',
+        ratio: pairedRatio(memoryRpsStats, nginxRpsStats),
+        runs: wrkRuns,
+        subjectStats: memoryRpsStats,
+        anchorStats: nginxRpsStats,
+        note: 'diagnostic: the ceiling of node:http on this machine, no file system, framework, auth or catalog',
       });
     } finally {
       await floor?.stop();

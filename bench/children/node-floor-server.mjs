@@ -3,11 +3,13 @@
  * requests, so a service figure can be split into "Node itself" and "the service's own work".
  * Plain node:http, no framework, no auth, no catalog, no checksum, no fsync:
  *   GET /<name>  streams <root>/<name> (fs read stream, 1 MiB reads, as the local backend)
+ *   GET /mem/<name>  answers <root>/<name> from memory (read once): the ceiling of node:http
+ *                    itself, with no file system at all
  *   PUT /<name>  streams the body into a temp file, renames it to <root>/<name>, answers 201
  * Plain JavaScript (run by `node` without a loader, like the service's build). Prints
  * `listening <port>` once ready.  node node-floor-server.mjs <root>
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
@@ -16,11 +18,16 @@ import { pipeline } from 'node:stream/promises';
 
 const root = process.argv[2];
 let temps = 0;
+const inMemory = new Map();
 
 const server = createServer(async (req, res) => {
   const path = join(root, basename(decodeURIComponent(req.url.split('?')[0])));
   try {
-    if (req.method === 'GET') {
+    if (req.method === 'GET' && req.url.startsWith('/mem/')) {
+      let body = inMemory.get(path);
+      if (!body) inMemory.set(path, (body = readFileSync(path)));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+    } else if (req.method === 'GET') {
       const { size } = await stat(path);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
       await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), res);
