@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageError, isStorageError } from '../../core/errors.js';
-import { MeasuringStream, shouldHashOffThread } from '../../core/streams.js';
+import { MeasuringStream } from '../../core/streams.js';
 
 /**
  * The caller's body, counted and hashed as it streams (never buffered whole). Failures of the
@@ -17,7 +17,10 @@ export class MeasuredBody {
   constructor(body: Readable, opts: { maxBytes: number; contentLength: number | undefined; key: string; signal: AbortSignal | undefined }) {
     this.key = opts.key;
     this.contentLength = opts.contentLength;
-    this.measuring = new MeasuringStream(opts.maxBytes, { offThread: shouldHashOffThread(opts.contentLength) });
+    // Hashed on this thread, unlike local writes: nothing here waits on a disk for the hash to
+    // overlap with, and the copy to the worker cost more than it saved (a 100 MiB upload to
+    // MinIO ran ~8 % faster and peaked ~25 MiB lower without it).
+    this.measuring = new MeasuringStream(opts.maxBytes);
     pipeline(body, this.measuring, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
       this.failure ??= err;
     });
