@@ -23,8 +23,10 @@ export interface JwtOptions extends KeySources {
   algorithms?: JwtAlgorithm[];
 }
 
-/** Verified tokens remembered (LRU by insertion), so a client's repeated bearer costs no signature check. */
+/** Verified tokens remembered (oldest out first), so a client's repeated bearer costs no signature check. */
 const VERIFIED_CACHE_SIZE = 4096;
+/** Longer tokens are verified every time: the cache stays within 4096 × 4 KiB. */
+const CACHEABLE_TOKEN_CHARS = 4096;
 
 interface Verified {
   principal: Principal;
@@ -88,11 +90,11 @@ export class JwtAuthority {
     if (known) this.verified.delete(token);
     const payload = await this.verifySignature(token);
     const principal = this.principalOf(payload);
-    if (typeof payload.exp === 'number') {
+    if (typeof payload.exp === 'number' && token.length <= CACHEABLE_TOKEN_CHARS) {
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
       const skewMs = this.skew * 1000;
       const notBefore = typeof payload.nbf === 'number' ? payload.nbf * 1000 - skewMs : Number.NEGATIVE_INFINITY;
-      this.verified.set(token, { principal, notBefore, expires: payload.exp * 1000 + skewMs });
+      this.verified.set(token, { principal: { ...principal }, notBefore, expires: payload.exp * 1000 + skewMs });
     }
     return principal;
   }

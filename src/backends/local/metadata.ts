@@ -109,7 +109,11 @@ export function readSidecarSync(ctx: LocalContext, parsed: ParsedKey): Sidecar |
     try {
       text = readFileSync(fd, 'utf8');
     } finally {
-      closeSync(fd);
+      try {
+        closeSync(fd);
+      } catch {
+        // read-only descriptor: a failed close loses nothing
+      }
     }
   } catch (err) {
     // A symlink in the sidecar tree is treated like no sidecar: it is never followed.

@@ -77,7 +77,16 @@ export function peekVersion(ctx: LocalContext, parsed: ParsedKey, withData: bool
   } catch {
     return undefined;
   } finally {
+    closeQuietly(fd);
+  }
+}
+
+/** A failed close (EIO on NFS) must not turn the fast path into an error: the slow path decides. */
+function closeQuietly(fd: number): void {
+  try {
     closeSync(fd);
+  } catch {
+    // nothing was written through this descriptor
   }
 }
 

@@ -52,10 +52,15 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
     if (ctx.cipher) await pipeline(body, measure, new SealStream(ctx.cipher), sink, options);
     else await pipeline(body, measure, sink, options);
     checkMeasured(measure, opts);
-    await flusher?.settle();
-    if (ctx.fsync) await fh.sync();
-    const stat = await fh.stat();
-    await fh.close();
+    const disk = <T>(op: Promise<T>) =>
+      op.catch((err: unknown) => {
+        diskError = err;
+        throw err;
+      });
+    await disk(Promise.resolve(flusher?.settle()));
+    if (ctx.fsync) await disk(fh.sync());
+    const stat = await disk(fh.stat());
+    await disk(fh.close());
     return { path, stat, size: measure.bytes, sha256: measure.sha256() };
   } catch (err) {
     await flusher?.settle().catch(() => undefined);
@@ -72,6 +77,9 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
  */
 class WriteBehind {
   private static readonly EVERY = 8 * CHUNK;
+  /** Flushes running at once across the process: libuv has 4 threads, and slow disks must not take them all. */
+  private static readonly MAX_RUNNING = 2;
+  private static running = 0;
   private unflushed = 0;
   private running: Promise<void> | undefined;
   private failure: unknown;
@@ -80,17 +88,18 @@ class WriteBehind {
 
   written(bytes: number): void {
     this.unflushed += bytes;
-    if (this.unflushed < WriteBehind.EVERY || this.running) return;
+    if (this.unflushed < WriteBehind.EVERY || this.running || WriteBehind.running >= WriteBehind.MAX_RUNNING) return;
     this.unflushed = 0;
-    this.running = this.fh.datasync().then(
-      () => {
-        this.running = undefined;
-      },
-      (err: unknown) => {
+    WriteBehind.running++;
+    this.running = this.fh
+      .datasync()
+      .catch((err: unknown) => {
         this.failure ??= err;
+      })
+      .finally(() => {
+        WriteBehind.running--;
         this.running = undefined;
-      },
-    );
+      });
   }
 
   /** Waits for a flush in progress; a failed one fails the write (the final fsync may not see it). */

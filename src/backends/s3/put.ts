@@ -85,7 +85,9 @@ async function putMultipart(
   // A create-only upload checks first rather than sending every part for nothing; the
   // If-None-Match on completion still settles a race.
   if (put.createOnly) await refuseIfExists(ctx, key);
-  // With a declared length, parts grow as needed to stay within S3's 10,000.
+  // With a declared length, parts grow as needed to stay within S3's 10,000. Without one they
+  // stay S3_PART_SIZE_MB (memory per upload is part size × queue size), which caps such a body
+  // at 10,000 parts: 48.8 GiB at 5 MiB (docs/s3.md).
   const partSize = put.contentLength !== undefined ? Math.max(ctx.opts.partSizeBytes, Math.ceil(put.contentLength / MAX_PARTS)) : ctx.opts.partSizeBytes;
   // A SHA-256 declared up front is stored as the upload starts; otherwise it is tagged on after completing.
   const upload = await MultipartUpload.start(ctx, {
