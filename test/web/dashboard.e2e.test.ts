@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { SignJWT } from 'jose';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/web/app/format.js';
-import { type ServiceHandle, startService } from '../support/service.js';
+import { createLocalBackend } from '../../src/backends/local/index.js';
+import type { Backend } from '../../src/core/backend.js';
+import { forwardAll } from '../../src/layers/forward.js';
+import { type BackendFactory, type ServiceHandle, startService } from '../support/service.js';
 import { type Browser, js, launchChromium, requireChromium, waitUntil } from './support/browser.js';
 import { makePng, makeWebm } from './support/media.js';
 
@@ -57,12 +63,37 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
+  /**
+   * Local disk, except that the upload the test cancels (slow.webm) is held before the backend
+   * reads a byte of it, until its body is cut off. The browser is then surely mid-body when it
+   * cancels, however fast this machine moves 3 MiB (the emulated slow uplink alone left a race).
+   */
+  const gatedLocal: BackendFactory = async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bg-dash-'));
+    const inner = await createLocalBackend({ root });
+    const heldUntilCut = (body: Readable) =>
+      new Promise<void>((resolve) => {
+        if (body.destroyed) return resolve();
+        body.once('close', () => resolve());
+        setTimeout(resolve, 30_000).unref();
+      });
+    const backend: Backend = {
+      ...forwardAll(inner, (_op, _key, call) => call()),
+      async put(key, body, opts) {
+        if (key.endsWith('/slow.webm')) await heldUntilCut(body);
+        return inner.put(key, body, opts);
+      },
+    };
+    return { backend, cleanup: () => rm(root, { recursive: true, force: true }) };
+  };
+
   beforeAll(async () => {
     requireChromium();
     await mkdir(SHOTS, { recursive: true });
     png = makePng(64, 48);
     webm = await makeWebm(4);
-    service = await startService();
+    // Bodies are not buffered for retries here: that would read the held upload whole first.
+    service = await startService({ backend: gatedLocal, env: { BHIV_RETRY_BUFFER_MB: '0' } });
     browser = await launchChromium({ origin: service.url });
     page = browser.page;
     page.setDefaultTimeout(20_000);
