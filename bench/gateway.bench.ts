@@ -29,7 +29,7 @@ import { uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { runWrk, wrkMissing } from './lib/wrk.js';
 import { type ServiceProcess, cliEnv, processCpuMs, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
-import type { S3TestServer } from '../test/servers/server.js';
+import { type S3TestServer, rawClient } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
 const directChild = fileURLToPath(new URL('./children/s3-direct-upload.mjs', import.meta.url));
@@ -51,18 +51,6 @@ function drain(body: Readable): Promise<number> {
     body.on('data', (chunk: Buffer) => (bytes += chunk.length));
     body.once('end', () => resolve(bytes));
     body.once('error', reject);
-  });
-}
-
-function sdkClient(server: S3TestServer): S3Client {
-  // As the backend configures its own client (src/backends/s3/client.ts): path style, no checksum trailers.
-  return new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 
@@ -150,7 +138,7 @@ export default defineBench({
     } catch (err) {
       throw new SkipBench(`MinIO would not start: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const client = sdkClient(minio);
+    const client = rawClient(minio); // as the backend configures its own: path style, no checksum trailers
     let svc: ServiceProcess | undefined;
     try {
       svc = await startServiceProcess({ name: 'gateway', env: minioEnv(minio), log: ctx.log });

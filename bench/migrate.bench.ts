@@ -21,7 +21,7 @@ import { findCommand, runQuiet } from './lib/commands.js';
 import { bigFileBytes, freshDir, randomFile } from './lib/files.js';
 import { MiB, interleave, pairedRatio } from './lib/measure.js';
 import { type Cli, cliEnv, serviceCli } from './children/service-process.js';
-import type { S3TestServer } from '../test/servers/server.js';
+import { type S3TestServer, rawClient } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
 const SMALL_BYTES = 64 * 1024;
@@ -31,17 +31,6 @@ const REMOTE = 'BENCHMINIO';
 function smallCount(): number {
   const n = Number(process.env.BENCH_MIGRATE_FILES);
   return Number.isInteger(n) && n > 0 ? n : 1000;
-}
-
-function s3Client(server: S3TestServer): S3Client {
-  return new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }
 
 /** Every key and size in a bucket. */
@@ -124,7 +113,7 @@ export default defineBench({
     } catch (err) {
       throw new SkipBench(`MinIO would not start: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const client = s3Client(minio);
+    const client = rawClient(minio); // as the backend configures its own: path style, no checksum trailers
     const work = await freshDir('migrate-work');
     const rcloneEnv: NodeJS.ProcessEnv = {
       ...process.env,
