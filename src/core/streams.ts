@@ -11,6 +11,8 @@ import { OffThreadSha256 } from './sha256-worker.js';
 export interface MeasuringOptions {
   /** Hash on the shared worker thread (for large bodies: the I/O then overlaps the hashing). */
   offThread?: boolean;
+  /** false: count only; the caller hashes the bytes where it holds them (S3 parts). */
+  hash?: boolean;
 }
 
 /** Bodies at least this large (or of unknown length) are hashed off the main thread. */
@@ -31,6 +33,7 @@ export class MeasuringStream extends Transform {
     opts: MeasuringOptions = {},
   ) {
     super({ highWaterMark: 256 * 1024 });
+    if (opts.hash === false) return;
     if (opts.offThread) this.offThread = new OffThreadSha256();
     else this.hash = createHash('sha256');
   }
@@ -45,7 +48,7 @@ export class MeasuringStream extends Transform {
       this.offThread.update(chunk, () => done(null, chunk));
       return;
     }
-    this.hash!.update(chunk);
+    this.hash?.update(chunk);
     done(null, chunk);
   }
 
@@ -68,13 +71,14 @@ export class MeasuringStream extends Transform {
 
   /** Hex SHA-256 of everything that passed; call after the stream ended. */
   sha256(): string {
+    if (!this.hash && this.digest === undefined) throw new Error('MeasuringStream: sha256() of a stream made with hash: false, or before its end');
     this.digest ??= this.hash!.digest('hex');
     return this.digest;
   }
 }
 
 /** Checks what a MeasuringStream saw against what the caller promised. */
-export function checkMeasured(measured: MeasuringStream, expect: { contentLength?: number; sha256?: string }): void {
+export function checkMeasured(measured: { readonly bytes: number; sha256(): string }, expect: { contentLength?: number; sha256?: string }): void {
   if (expect.contentLength !== undefined && measured.bytes !== expect.contentLength) {
     throw new StorageError('InvalidArgument', `body has ${measured.bytes} bytes but ${expect.contentLength} were declared`);
   }

@@ -1,6 +1,6 @@
 import { GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { S3Context } from './context.js';
-import { withContentMd5 } from './content-md5.js';
+import { withContentMd5 } from './integrity-headers.js';
 
 /**
  * The SHA-256 of a multipart upload is known only once the body has ended, after the upload's

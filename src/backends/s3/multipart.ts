@@ -12,6 +12,7 @@ import { StorageError } from '../../core/errors.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, sseParams } from './context.js';
 import { type S3ErrorContext, fromS3Error } from './errors.js';
+import { withPayloadSha256 } from './integrity-headers.js';
 
 /** Runs part uploads with at most `limit` in flight; the first failure is kept and rethrown. */
 class PartQueue {
@@ -102,14 +103,16 @@ export class MultipartUpload {
     return this.uploadId;
   }
 
-  /** Queues one part of the body; resolves once there is room for the next. `release` runs once the part is sent (or failed). */
-  addPart({ body, release }: { body: Buffer; release?: () => void }): Promise<void> {
+  /**
+   * Queues one part of the body; resolves once there is room for the next. `release` runs once
+   * the part is sent (or failed). `sha256`, the part's hex SHA-256 when the caller hashes it,
+   * signs the request (the SDK then does not hash the part again).
+   */
+  addPart({ body, release, sha256 }: { body: Buffer; release?: () => void; sha256?: Promise<string> }): Promise<void> {
     return this.queuePart(async (PartNumber) => {
       try {
-        const out = await this.ctx.client.send(
-          new UploadPartCommand({ Bucket: this.ctx.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length }),
-          { abortSignal: this.signal },
-        );
+        const command = new UploadPartCommand({ Bucket: this.ctx.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length });
+        const out = await this.ctx.client.send(sha256 ? withPayloadSha256(command, await sha256) : command, { abortSignal: this.signal });
         return out.ETag;
       } finally {
         release?.();

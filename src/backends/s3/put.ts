@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StorageError, isStorageError } from '../../core/errors.js';
+import { SharedPartsSha256 } from '../../core/shared-parts.js';
 import { checkMeasured, etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MeasuredBody } from './body.js';
@@ -9,6 +11,7 @@ import { MAX_PARTS } from './config.js';
 import { type S3Context, sseParams } from './context.js';
 import { refuseIfExists } from './copy.js';
 import { fromS3Error } from './errors.js';
+import { withPayloadSha256 } from './integrity-headers.js';
 import { encodeMetadata, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
 import { PartBuffers } from './part-buffers.js';
@@ -38,7 +41,7 @@ export async function putObject(ctx: S3Context, key: string, body: Readable, put
     if (put.contentLength === undefined || put.contentLength <= threshold) {
       for (;;) {
         const next = await chunks.next();
-        if (next.done) return await putSingle(ctx, key, Buffer.concat(buffered, bufferedBytes), measured, put);
+        if (next.done) return await putSingle(ctx, key, Buffer.concat(buffered, bufferedBytes), put);
         buffered.push(next.value);
         bufferedBytes += next.value.length;
         if (bufferedBytes > threshold) break;
@@ -50,12 +53,13 @@ export async function putObject(ctx: S3Context, key: string, body: Readable, put
   }
 }
 
-async function putSingle(ctx: S3Context, key: string, data: Buffer, measured: MeasuredBody, put: CheckedPut): Promise<ObjectInfo> {
-  checkMeasured(measured.measuring, put);
-  const sha256 = measured.sha256();
+async function putSingle(ctx: S3Context, key: string, data: Buffer, put: CheckedPut): Promise<ObjectInfo> {
+  // One hash serves both: our checksum, and the payload hash the request is signed with.
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  checkMeasured({ bytes: data.length, sha256: () => sha256 }, put);
   try {
     await ctx.client.send(
-      new PutObjectCommand({
+      withPayloadSha256(new PutObjectCommand({
         Bucket: ctx.bucket,
         Key: key,
         Body: data,
@@ -65,7 +69,7 @@ async function putSingle(ctx: S3Context, key: string, data: Buffer, measured: Me
         Metadata: encodeMetadata(put.metadata, sha256),
         ...(put.createOnly ? { IfNoneMatch: '*' } : {}),
         ...sseParams(ctx),
-      }),
+      }), sha256),
       { abortSignal: put.signal },
     );
   } catch (err) {
@@ -96,12 +100,21 @@ async function putMultipart(
     signal: put.signal,
   });
   let completed = false;
+  // Each part is hashed in place on the worker: its own SHA-256 signs its request, and the
+  // whole body's comes from the same pass, so this thread hashes nothing.
+  const hasher = new SharedPartsSha256();
   try {
     const parts = new PartBuffers(partSize);
+    const send = () => {
+      const part = parts.take();
+      const sha256 = hasher.part(part.body);
+      sha256.catch(() => undefined); // awaited by the part's upload; a part refused before that must not go unhandled
+      return upload.addPart({ ...part, sha256 });
+    };
     const add = async (chunk: Buffer) => {
       for (let offset = 0; offset < chunk.length; ) {
         offset += parts.fill(chunk, offset);
-        if (parts.full) await upload.addPart(parts.take());
+        if (parts.full) await send();
       }
     };
     for (const chunk of buffered.splice(0)) await add(chunk);
@@ -110,17 +123,18 @@ async function putMultipart(
       if (next.done) break;
       await add(next.value);
     }
-    if (parts.pending > 0 || measured.bytes === 0) await upload.addPart(parts.take());
+    if (parts.pending > 0 || measured.bytes === 0) await send();
     await upload.finishParts();
-    checkMeasured(measured.measuring, put);
+    const sha256 = await hasher.digest();
+    checkMeasured({ bytes: measured.bytes, sha256: () => sha256 }, put);
     const s3Etag = await upload.complete(put.createOnly);
     completed = true;
-    const sha256 = measured.sha256();
     if (put.sha256 !== undefined) return infoOf(key, put, measured.bytes, sha256, etagFromSha256(sha256));
     // The ETag stays the store's (see read.ts); head and list find the checksum in the tags.
     if (s3Etag !== undefined) await writeChecksumTags(ctx, key, sha256, s3Etag);
     return infoOf(key, put, measured.bytes, sha256, etagOf(undefined, s3Etag));
   } catch (err) {
+    hasher.abort();
     if (!completed) await upload.abort();
     throw isStorageError(err) ? err : new StorageError('Internal', `upload of ${key} failed`, { cause: err });
   }

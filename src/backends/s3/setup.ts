@@ -26,7 +26,7 @@ import {
 import { StorageError } from '../../core/errors.js';
 import type { S3Backend } from './backend.js';
 import { fromS3Error, s3ErrorName, s3Status } from './errors.js';
-import { withContentMd5 } from './content-md5.js';
+import { withContentMd5 } from './integrity-headers.js';
 
 export { minimalIamPolicy } from './iam-policy.js';
 

@@ -81,3 +81,27 @@ export function recordCommands(client: { middlewareStack: { add: (...args: never
   );
   return seen;
 }
+
+/**
+ * Flips one byte of the body of every `commandName` request after it was signed, just before
+ * it is sent (the deserialize step wraps the transport): what a corrupting hop would do.
+ */
+export function corruptAfterSigning(client: { middlewareStack: { add: (...args: never[]) => void } }, commandName: string): void {
+  const add = client.middlewareStack.add as unknown as (
+    mw: (next: (args: { request: { body?: unknown } }) => Promise<unknown>, context: { commandName?: string }) => (args: { request: { body?: unknown } }) => Promise<unknown>,
+    opts: { step: 'deserialize'; name: string },
+  ) => void;
+  add.call(
+    client.middlewareStack,
+    (next, context) => async (args) => {
+      const body = args.request.body;
+      if (context.commandName === commandName && body instanceof Uint8Array && body.length > 0) {
+        const copy = Buffer.from(body);
+        copy[copy.length >> 1]! ^= 0xff;
+        args.request.body = copy;
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: `bucketgateTestCorrupter${++recorders}` },
+  );
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { rawClient } from '../../../servers/server.js';
 import { GeneratedObject, MiB, bodyOf, expectCode, expectStorageError, failingBody, getBytes, randomName, readAll, sha256 } from '../../../conformance/helpers.js';
 import type { S3TestEnv } from '../env.js';
-import { openUploads, recordCommands } from '../tools.js';
+import { corruptAfterSigning, openUploads, recordCommands } from '../tools.js';
 
 const SMALL_PARTS = { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB, queueSize: 2 };
 
@@ -139,6 +139,28 @@ export function describeMultipart(env: () => S3TestEnv): void {
       await expectStorageError(backend.put(key, failingBody(7 * MiB)));
       await expectStorageError(backend.put(key, object.open(), { contentLength: object.size - 1 }));
       expect(await openUploads(server, key)).toEqual([]);
+      expect((await getBytes(backend, key)).toString()).toBe('old bytes');
+      expect((await backend.head(key)).etag).toBe(old.etag);
+    });
+
+    it('signs every part with its SHA-256, so a part altered on the way is refused and the upload aborted', async () => {
+      const { backendWith, server } = env();
+      const backend = await backendWith(SMALL_PARTS);
+      const key = `uploads/mp-${randomName()}/altered.bin`;
+      const old = await backend.put(key, bodyOf('old bytes'));
+      corruptAfterSigning(backend.client, 'UploadPartCommand');
+      await expectCode(backend.put(key, new GeneratedObject(11 * MiB).open()), 'ChecksumMismatch');
+      expect(await openUploads(server, key)).toEqual([]);
+      expect((await backend.head(key)).etag).toBe(old.etag);
+    });
+
+    it('signs a single PutObject with the SHA-256 it computed, so an altered body is refused', async () => {
+      const { backendWith } = env();
+      const backend = await backendWith(SMALL_PARTS);
+      const key = `uploads/mp-${randomName()}/altered-small.bin`;
+      const old = await backend.put(key, bodyOf('old bytes'));
+      corruptAfterSigning(backend.client, 'PutObjectCommand');
+      await expectCode(backend.put(key, bodyOf('new bytes, altered on the way')), 'ChecksumMismatch');
       expect((await getBytes(backend, key)).toString()).toBe('old bytes');
       expect((await backend.head(key)).etag).toBe(old.etag);
     });
