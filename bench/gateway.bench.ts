@@ -209,15 +209,28 @@ export default defineBench({
 
       // Download 100 MiB
       ctx.log(`download ${sizeLabel}: ${ctx.runs} interleaved rounds`);
+      const downCpu = { service: [] as number[], client: [] as number[], sdk: [] as number[] };
       const [svcGet, sdkGet] = (
         await interleave(
           [
-            { name: 'service GET', run: () => serviceDownload(service, big.id, bytes) },
+            {
+              name: 'service GET',
+              run: async () => {
+                const [svc0, own0] = [await processCpuMs(service.pid), process.cpuUsage()];
+                await serviceDownload(service, big.id, bytes);
+                const own = process.cpuUsage(own0);
+                downCpu.service.push((await processCpuMs(service.pid)) - svc0);
+                downCpu.client.push((own.user + own.system) / 1000);
+              },
+            },
             {
               name: 'SDK GetObject',
               run: async () => {
+                const own0 = process.cpuUsage();
                 const out = await client.send(new GetObjectCommand({ Bucket: minio.bucket, Key: big.key }));
                 const got = await drain(out.Body as Readable);
+                const own = process.cpuUsage(own0);
+                downCpu.sdk.push((own.user + own.system) / 1000);
                 if (got !== bytes) throw new Error(`GetObject returned ${got} bytes`);
               },
             },
@@ -237,7 +250,7 @@ export default defineBench({
         runs: ctx.runs,
         subjectStats: svcGet,
         anchorStats: sdkGet,
-        note: 'the same object; the service adds one HTTP hop (client ↔ service) in front of the same GetObject',
+        note: `the same object; the service adds one HTTP hop (client ↔ service) in front of the same GetObject; CPU per download (medians, warm-up left out): service ${median(downCpu.service.slice(1)).toFixed(0)} ms + its HTTP client ${median(downCpu.client.slice(1)).toFixed(0)} ms, direct SDK ${median(downCpu.sdk.slice(1)).toFixed(0)} ms`,
       });
 
       // 4 KiB GETs, 32 at a time: wrk through the service vs 32 SDK GetObject loops in this process.
