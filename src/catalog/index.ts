@@ -29,6 +29,9 @@ class KyselyCatalog implements Catalog {
   getByKey(key: string): Promise<CatalogObject | undefined> {
     return guard('get', () => objects.getByKey(this.c, key));
   }
+  moveLocation(move: { key: string; sha256: string; from: string; to: string }): Promise<boolean> {
+    return guard('update', () => objects.moveLocation(this.c, move));
+  }
   deleteByKey(key: string): Promise<boolean> {
     return guard('delete', () => objects.deleteByKey(this.c, key));
   }

@@ -54,6 +54,18 @@ export async function upsertObject(c: CatalogDb, obj: NewCatalogObject): Promise
   return toCatalogObject(row);
 }
 
+/** Records that the bytes of `key` moved from one location to another, if the row still describes that content. */
+export async function moveLocation(c: CatalogDb, move: { key: string; sha256: string; from: string; to: string }): Promise<boolean> {
+  const result = await c.db
+    .updateTable('objects')
+    .set({ location: move.to })
+    .where('key', '=', move.key)
+    .where('location', '=', move.from)
+    .where('sha256', '=', move.sha256)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 export async function getById(c: CatalogDb, id: string): Promise<CatalogObject | undefined> {
   if (typeof id !== 'string' || id === '') return undefined;
   const row = await c.db.selectFrom('objects').selectAll().where('id', '=', id).executeTakeFirst();

@@ -50,6 +50,15 @@ function unchanged(row: CatalogObject, info: ObjectInfo, segment: string, locati
 }
 
 /**
+ * A row that describes bytes held at another location (the fallback) is left alone when the
+ * listing does not say where it is, unless the content is the same: its replay has finished.
+ */
+function heldElsewhere(row: CatalogObject, info: ObjectInfo, where: string): boolean {
+  if (row.location === where || info.location !== undefined) return false;
+  return !(row.sha256 !== null && row.sha256 === info.sha256);
+}
+
+/**
  * Rebuilds the catalog's rows for `segments` from what `backend` holds (DESIGN §3: the
  * backend holds the bytes, the catalog is an index of them).
  *
@@ -58,7 +67,9 @@ function unchanged(row: CatalogObject, info: ObjectInfo, segment: string, locati
  * are. Known keys keep their id (and owner, which the backend does not know). A stale row
  * is removed only after `head` confirms the object is gone, so an upload that lands while
  * reindex runs is not dropped. Rows recorded at another location (e.g. on the fallback,
- * waiting for the outbox) are left alone: this backend is not where their bytes live.
+ * waiting for the outbox) are left alone unless the listing says where their bytes are now
+ * (through the fallback layer, which lists what waits in the outbox) or shows the same content
+ * here (replayed).
  */
 export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexOptions): Promise<ReindexResult> {
   const location = opts.location ?? 'primary';
@@ -92,7 +103,9 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
         known = row.value;
         row = await rows.next();
       }
-      if (known && (known.location !== location || unchanged(known, info, segment, location))) continue;
+      // Where the listing says the bytes are: the fallback for what still waits there, else this backend.
+      const where = info.location ?? location;
+      if (known && (heldElsewhere(known, info, where) || unchanged(known, info, segment, where))) continue;
       await catalog.upsertObject({
         key: info.key,
         segment,
@@ -101,7 +114,7 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
         etag: info.etag,
         sha256: info.sha256 ?? known?.sha256 ?? null,
         owner: known?.owner ?? null,
-        location,
+        location: where,
       });
     }
     for (; !row.done; row = await rows.next()) await removeIfGone(row.value);

@@ -68,6 +68,8 @@ export interface Catalog {
   getByKey(key: string): Promise<CatalogObject | undefined>;
   /** True when a row was removed. */
   deleteByKey(key: string): Promise<boolean>;
+  /** Records that the bytes of `key` moved (fallback → primary after a replay), if the row still describes that content. */
+  moveLocation(move: { key: string; sha256: string; from: string; to: string }): Promise<boolean>;
   /** Sorted by key; stable across pages. */
   list(opts: CatalogListOptions): Promise<CatalogPage>;
   /** `prefix`: only keys starting with it (a user's folder), so statistics follow the same lines as reads. */

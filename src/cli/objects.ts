@@ -87,7 +87,7 @@ export function registerObjectCommands(program: Command) {
           const from = storage.keys.parse(keyOf(source));
           const to = storage.keys.parse(keyOf(target));
           const info = await storage.backend.copy(from.key, to.key);
-          await storage.catalog.upsertObject({ key: info.key, segment: to.segment, size: info.size, contentType: info.contentType, etag: info.etag, sha256: info.sha256 ?? null, owner: null, location: 'primary' });
+          await storage.catalog.upsertObject({ key: info.key, segment: to.segment, size: info.size, contentType: info.contentType, etag: info.etag, sha256: info.sha256 ?? null, owner: null, location: info.location ?? 'primary' });
           result = { key: info.key, size: info.size, from: from.key };
         } else {
           throw new StorageError('InvalidArgument', `one side must be a key (${REMOTE}segment/path)`);

@@ -11,6 +11,11 @@ export interface ObjectInfo {
   contentType: string;
   lastModified: Date;
   metadata: Record<string, string>;
+  /**
+   * `fallback` while the bytes wait on the fallback store (a write diverted during an outage of
+   * the primary, moved there later by the replayer); absent when the backend itself holds them.
+   */
+  location?: 'fallback';
 }
 
 /** `{ start, end? }` (end inclusive, as in HTTP) or `{ suffix }` for the last n bytes. */

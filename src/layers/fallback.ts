@@ -83,6 +83,7 @@ function infoOf(entry: OutboxEntry): ObjectInfo {
     contentType: entry.contentType ?? 'application/octet-stream',
     lastModified: entry.createdAt,
     metadata: entry.metadata ?? {},
+    location: 'fallback',
   };
 }
 
@@ -131,7 +132,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       }
       opts.onDivert?.('put', key);
       await dropBlobs(superseded);
-      return { ...stored, key, sha256, etag: etagFromSha256(sha256) };
+      return { ...stored, key, sha256, etag: etagFromSha256(sha256), location: 'fallback' };
     }
 
     async function divertDelete(key: string): Promise<void> {
@@ -150,7 +151,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       if (entry.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
       try {
         const result = await fallback.get(entry.blob!, getOpts);
-        return { ...result, info: { ...result.info, key } };
+        return { ...result, info: { ...result.info, key, location: 'fallback' } };
       } catch (err) {
         // Replayed and cleaned up since we looked: it is on the primary now.
         if (isStorageError(err, 'NotFound')) return primary.get(key, getOpts);

@@ -114,7 +114,13 @@ export class Resilience {
       fallback: fallbackBackend,
       outbox: catalog.outbox,
       fallbackId: id,
-      onReplayed: (_entry, outcome) => counters.replayed.inc({ outcome }),
+      onReplayed: (entry, outcome) => {
+        counters.replayed.inc({ outcome });
+        // The bytes are on the primary now; a failure here only leaves the row saying fallback until reindex.
+        if (outcome === 'done' && entry.op === 'put' && entry.sha256) {
+          catalog.moveLocation({ key: entry.key, sha256: entry.sha256, from: 'fallback', to: 'primary' }).catch(() => undefined);
+        }
+      },
     });
     const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
     return new Resilience(settings, bufferBodiesLayer(settings.buffer)(withFallback), circuit, faults, { backend: fallbackBackend, id, replayer, catalog }, counters);

@@ -73,7 +73,7 @@ export async function storeBody(
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner: opts.owner,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
   return toStored(ctx, row);
 }

@@ -148,7 +148,7 @@ export async function completeDirectUpload(ctx: ServiceContext, token: string, e
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner: grant.owner,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
   return toStored(ctx, row);
 }

@@ -399,6 +399,33 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
         await rm(root, { recursive: true, force: true });
       });
 
+      it('moves a row to another location only while it still describes the same content', async () => {
+        const { catalog } = await fresh();
+        const row = await catalog.upsertObject(obj('videos/held.bin', { sha256: 'a'.repeat(64), location: 'fallback' }));
+        expect(await catalog.moveLocation({ key: row.key, sha256: 'b'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
+        expect(await catalog.moveLocation({ key: 'videos/other.bin', sha256: 'a'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
+        expect((await catalog.getByKey(row.key))?.location).toBe('fallback');
+        expect(await catalog.moveLocation({ key: row.key, sha256: 'a'.repeat(64), from: 'fallback', to: 'primary' })).toBe(true);
+        expect(await catalog.getByKey(row.key)).toMatchObject({ id: row.id, location: 'primary', updatedAt: row.updatedAt });
+        expect(await catalog.moveLocation({ key: row.key, sha256: 'a'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
+      });
+
+      it('reindex: a fallback row whose content the backend now holds is moved to primary; one with other content is left', async () => {
+        const backend = await createLocalBackend({ root: join(root, `${name}-moved`), fsync: false });
+        try {
+          const { catalog } = await fresh();
+          const replayed = await backend.put('videos/replayed.bin', Readable.from([Buffer.from('same bytes')]));
+          const older = await backend.put('videos/older.bin', Readable.from([Buffer.from('old bytes')]));
+          await catalog.upsertObject(obj(replayed.key, { size: replayed.size, etag: replayed.etag, sha256: replayed.sha256!, contentType: replayed.contentType, location: 'fallback' }));
+          const newer = await catalog.upsertObject(obj(older.key, { size: 9, sha256: 'c'.repeat(64), location: 'fallback' }));
+          await reindex(catalog, backend, { segments: ['videos'] });
+          expect((await catalog.getByKey(replayed.key))?.location).toBe('primary');
+          expect(await catalog.getByKey(older.key)).toEqual(newer);
+        } finally {
+          await backend.close();
+        }
+      });
+
       it('rebuilds rows, keeps known ids and owners, removes stale rows, leaves fallback rows', async () => {
         const backend = await createLocalBackend({ root: join(root, name), fsync: false });
         try {

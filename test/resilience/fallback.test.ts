@@ -31,11 +31,12 @@ describe('fallback and replay', () => {
       const info = await s.backend.put(`videos/v${i}`, Readable.from([body]));
       expect(info.key).toBe(`videos/v${i}`);
       expect(info.sha256).toBe(sha256(body));
+      expect(info.location).toBe('fallback');
     }
     expect(await blobsIn(s.root)).toHaveLength(20);
     for (const [key, body] of data) {
       expect(await readAll((await s.backend.get(key)).body)).toEqual(body);
-      expect((await s.backend.head(key)).size).toBe(body.length);
+      expect(await s.backend.head(key)).toMatchObject({ size: body.length, location: 'fallback' });
     }
     const range = await s.backend.get('videos/v3', { range: { start: 10, end: 19 } });
     expect(await readAll(range.body)).toEqual(data.get('videos/v3')!.subarray(10, 20));
@@ -59,6 +60,22 @@ describe('fallback and replay', () => {
     expect((await s.catalog.outbox.stats()).pending).toBe(0);
     expect((await s.resilience.status()).fallback).toMatchObject({ pending: 0, state: 'idle' });
     expect((await s.backend.list('videos/')).objects.map((o) => o.key).sort()).toEqual([...data.keys()].sort());
+    expect((await s.backend.head('videos/v1')).location).toBeUndefined(); // the primary holds it now
+  });
+
+  it('keeps the catalog told where the bytes are: fallback while they wait, primary once replayed', async () => {
+    const s = await stack();
+    s.down();
+    const body = bytes(3000, 7);
+    const info = await s.backend.put('videos/held.bin', Readable.from([body]));
+    // As the service records an upload (service/objects.ts).
+    const row = await s.catalog.upsertObject({ key: info.key, segment: 'videos', size: info.size, contentType: info.contentType, etag: info.etag, sha256: info.sha256 ?? null, owner: null, location: info.location ?? 'primary' });
+    expect(row.location).toBe('fallback');
+    s.up();
+    await new Promise((r) => setTimeout(r, 120));
+    await s.drain();
+    for (let i = 0; i < 50 && (await s.catalog.getByKey(info.key))?.location !== 'primary'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await s.catalog.getByKey(info.key)).toMatchObject({ id: row.id, location: 'primary', sha256: sha256(body) });
   });
 
   it('lists what waits in the outbox over what the primary holds', async () => {

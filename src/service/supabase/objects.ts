@@ -86,7 +86,7 @@ export async function indexed(ctx: ServiceContext, info: ObjectInfo, owner: stri
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
 }
 
@@ -180,7 +180,7 @@ export async function writeObject(ctx: ServiceContext, req: WriteRequest): Promi
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner: req.owner,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
   return { info, row, parsed: plan.parsed };
 }
@@ -273,7 +273,7 @@ export async function copyObject(ctx: ServiceContext, principal: Principal, req:
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner: principal.sub ?? null,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
   return { info, row, name: target.parsed.path };
 }
@@ -305,7 +305,7 @@ export async function moveObject(ctx: ServiceContext, principal: Principal, req:
     etag: info.etag,
     sha256: info.sha256 ?? null,
     owner: previous?.owner ?? principal.sub ?? null,
-    location: 'primary',
+    location: info.location ?? 'primary',
   });
   return { info, row };
 }
