@@ -27,6 +27,7 @@ import { listKeys } from './list.js';
 import { makeSidecar, objectInfo } from './metadata.js';
 import { INTERNAL_DIR, assertNoSymlinks, checkPartLengths, confinedJoin, tempName } from './paths.js';
 import { openVersion, peekVersion } from './read.js';
+import { readAhead } from './read-ahead.js';
 import { removeObject } from './remove.js';
 import { copyObject, moveObject, refuseIfExists } from './transfer.js';
 import { checkDelimiter, checkIfNoneMatch, checkPutOptions } from './validate.js';
@@ -121,7 +122,7 @@ export class LocalBackend implements Backend {
         body = emptyBody();
       } else {
         // Reads through the handle opened above: a concurrent overwrite cannot mix versions.
-        body = fh.createReadStream({ start, end, highWaterMark: CHUNK });
+        body = readAhead(fh, start, end, CHUNK);
       }
       if (opts.signal) addAbortSignal(opts.signal, body);
       return range ? { info, body, range } : { info, body };
