@@ -66,7 +66,11 @@ async function buildCli(log: (message: string) => void): Promise<Cli> {
     log(`tsc reported type errors (built anyway): ${out.split('\n')[0]}`);
   }
   log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { command: process.execPath, prefix: [join(dir, 'dist/cli/main.js')], label: 'dist (built for this run)' };
+  // With the node flags its shebang gives (as `npx bucketgate` and `npm start` run it).
+  const main = join(dir, 'dist/cli/main.js');
+  const shebang = (await readFile(main, 'utf8')).split('\n', 1)[0]!;
+  const flags = shebang.split(/\s+/).filter((word) => word.startsWith('--'));
+  return { command: process.execPath, prefix: [...flags, main], label: 'dist (built for this run)' };
 }
 
 /**
