@@ -119,3 +119,51 @@ function stopIdleWorker(): void {
 export function onWorkerIdle(listener: () => void): void {
   idleListeners.push(listener);
 }
+
+interface Waiter {
+  resolve(hex: string): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One body being hashed on the worker: what every kind shares — asking for the whole body's
+ * digest, giving up, and failing whatever waits when the worker dies. Subclasses feed the bytes.
+ */
+export abstract class WorkerHashJob {
+  protected readonly id: number;
+  protected failure: Error | undefined;
+  private digestWaiter: Waiter | undefined;
+
+  constructor() {
+    this.id = startJob({
+      onAck: (copy) => this.acked(copy),
+      onPart: (hex) => this.partHashed(hex),
+      onDigest: (hex) => this.digestWaiter?.resolve(hex),
+      onError: (err) => this.fail(err),
+    });
+  }
+
+  /** The whole body's SHA-256, once every byte given so far has been hashed. */
+  digest(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.digestWaiter = { resolve, reject };
+      postToWorker({ type: 'end', id: this.id });
+    });
+  }
+
+  abort(): void {
+    finishJob(this.id);
+    postToWorker({ type: 'abort', id: this.id });
+  }
+
+  protected acked(_copy: Uint8Array): void {}
+
+  protected partHashed(_hex: string): void {}
+
+  /** The job cannot finish (worker died, or abandoned): whatever waits on it fails now. */
+  protected fail(err: Error): void {
+    this.failure ??= err;
+    this.digestWaiter?.reject(this.failure);
+  }
+}

@@ -1,4 +1,4 @@
-import { finishJob, postToWorker, startJob } from './hash-worker.js';
+import { WorkerHashJob, postToWorker } from './hash-worker.js';
 
 /**
  * One streamed body's SHA-256 on the shared hash worker (hash-worker.ts), so the hashing
@@ -25,33 +25,12 @@ function giveBack(copy: Uint8Array): void {
   spareBytes += copy.buffer.byteLength;
 }
 
-export class OffThreadSha256 {
-  private readonly id: number;
+export class OffThreadSha256 extends WorkerHashJob {
   private pending = 0;
   private waiting: (() => void) | undefined;
-  private digestWaiter: { resolve(hex: string): void; reject(err: Error): void } | undefined;
-  private failure: Error | undefined;
 
   constructor(private readonly maxPendingBytes = 2 * 1024 * 1024) {
-    this.id = startJob({
-      onAck: (copy) => {
-        giveBack(copy);
-        this.pending -= copy.byteLength;
-        if (this.waiting && this.pending <= this.maxPendingBytes / 2) {
-          const resume = this.waiting;
-          this.waiting = undefined;
-          resume();
-        }
-      },
-      onDigest: (hex) => this.digestWaiter?.resolve(hex),
-      onError: (err) => {
-        this.failure = err;
-        this.digestWaiter?.reject(err);
-        const resume = this.waiting;
-        this.waiting = undefined;
-        resume?.(); // the body's end then fails with the worker's error (digest rejects)
-      },
-    });
+    super();
   }
 
   /** Queues a chunk; calls `ready` at once, or later when the worker has caught up. */
@@ -65,16 +44,20 @@ export class OffThreadSha256 {
     else ready();
   }
 
-  digest(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.digestWaiter = { resolve, reject };
-      postToWorker({ type: 'end', id: this.id });
-    });
+  protected override acked(copy: Uint8Array): void {
+    giveBack(copy);
+    this.pending -= copy.byteLength;
+    if (this.waiting && this.pending <= this.maxPendingBytes / 2) this.resume();
   }
 
-  abort(): void {
-    finishJob(this.id);
-    postToWorker({ type: 'abort', id: this.id });
+  protected override fail(err: Error): void {
+    super.fail(err);
+    this.resume(); // the body's end then fails with the worker's error (digest rejects)
+  }
+
+  private resume(): void {
+    const resume = this.waiting;
+    this.waiting = undefined;
+    resume?.();
   }
 }

@@ -1,4 +1,4 @@
-import { finishJob, onWorkerIdle, postToWorker, startJob } from './hash-worker.js';
+import { WorkerHashJob, onWorkerIdle, postToWorker } from './hash-worker.js';
 
 /**
  * Part-sized buffers in shared memory, which the hash worker reads where they lie. They are
@@ -23,30 +23,14 @@ export function returnSharedBuffer(buffer: Buffer): void {
   else pool.set(size, [buffer]);
 }
 
-interface Waiter {
-  resolve(hex: string): void;
-  reject(err: Error): void;
-}
-
 /**
  * The SHA-256 of a body sent as parts held in shared memory (S3 multipart): each part's own
  * digest (which signs the part's request) and the whole body's, both computed in place on the
  * hash worker, so this thread neither hashes nor copies. Parts must be given in body order,
  * and their bytes left alone until their digest has come back.
  */
-export class SharedPartsSha256 {
-  private readonly id: number;
-  private readonly parts: Waiter[] = [];
-  private digestWaiter: Waiter | undefined;
-  private failure: Error | undefined;
-
-  constructor() {
-    this.id = startJob({
-      onPart: (hex) => this.parts.shift()?.resolve(hex),
-      onDigest: (hex) => this.digestWaiter?.resolve(hex),
-      onError: (err) => this.fail(err),
-    });
-  }
+export class SharedPartsSha256 extends WorkerHashJob {
+  private readonly parts: { resolve(hex: string): void; reject(err: Error): void }[] = [];
 
   /** Adds `part` to the body's hash; resolves to the part's own SHA-256 (hex). */
   part(part: Buffer): Promise<string> {
@@ -58,25 +42,18 @@ export class SharedPartsSha256 {
     });
   }
 
-  /** The whole body's SHA-256, once every part given so far has been hashed. */
-  digest(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.digestWaiter = { resolve, reject };
-      postToWorker({ type: 'end', id: this.id });
-    });
-  }
-
   /** Stops hashing this body; parts still waiting for their digest fail (so nothing waits forever). */
-  abort(): void {
-    finishJob(this.id);
-    postToWorker({ type: 'abort', id: this.id });
+  override abort(): void {
+    super.abort();
     this.fail(new Error('hashing stopped: the upload was abandoned'));
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const waiter of this.parts.splice(0)) waiter.reject(this.failure);
-    this.digestWaiter?.reject(this.failure);
+  protected override partHashed(hex: string): void {
+    this.parts.shift()?.resolve(hex);
+  }
+
+  protected override fail(err: Error): void {
+    super.fail(err);
+    for (const waiter of this.parts.splice(0)) waiter.reject(this.failure!);
   }
 }
