@@ -66,10 +66,10 @@ async function buildCli(log: (message: string) => void): Promise<Cli> {
     log(`tsc reported type errors (built anyway): ${out.split('\n')[0]}`);
   }
   log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  // With the node flags its shebang gives (as `npx bucketgate` and `npm start` run it).
+  // With the node flags `npm start` gives it (package.json), as the service runs in production.
   const main = join(dir, 'dist/cli/main.js');
-  const shebang = (await readFile(main, 'utf8')).split('\n', 1)[0]!;
-  const flags = shebang.split(/\s+/).filter((word) => word.startsWith('--'));
+  const start = (JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = (/\bnode((?:\s+--\S+)*)\s+dist\/cli\/main\.js/.exec(start)?.[1] ?? '').split(/\s+/).filter(Boolean);
   return { command: process.execPath, prefix: [...flags, main], label: 'dist (built for this run)' };
 }
 

@@ -20,8 +20,12 @@ class KyselyCatalog implements Catalog {
     this.outbox = new CatalogOutbox(c);
   }
 
-  upsertObject(obj: NewCatalogObject): Promise<CatalogObject> {
-    return guard('upsert', () => objects.upsertObject(this.c, obj));
+  async upsertObject(obj: NewCatalogObject): Promise<CatalogObject> {
+    const row = await guard('upsert', () => objects.upsertObject(this.c, obj));
+    if (row.location !== 'fallback' || row.sha256 === null) return row;
+    // The replay may have finished before this row was written (its move then found nothing to move).
+    if ((await this.outbox.latest([row.key])).has(row.key)) return row;
+    return (await this.moveLocation({ key: row.key, sha256: row.sha256, from: 'fallback', to: 'primary' })) ? { ...row, location: 'primary' } : row;
   }
   getById(id: string): Promise<CatalogObject | undefined> {
     return guard('get', () => objects.getById(this.c, id));

@@ -1,12 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isStorageError } from '../core/errors.js';
-
-// Why the shebang's flag (also in `npm start`): a 4 MiB young generation instead of V8's 16 MiB.
-// Each socket read of a streamed upload leaves a dead 64 KiB buffer that only a collection frees;
-// with the default, tens of MiB of them could pile up, and one upload's peak memory swung by
-// ±10 MiB (gateway benchmark, highest of 5 rounds: 142-158 MiB, then 139-143). No time cost seen.
 
 /** Exit codes: 0 ok, 1 operation failed, 2 bad usage or configuration, 3 backend unreachable. */
 export function exitCodeOf(err: unknown): number {

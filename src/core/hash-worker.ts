@@ -68,13 +68,17 @@ function start(): Worker {
     }
   });
   // A dead worker fails every body it was hashing (none waits forever); the next body starts a new one.
-  w.on('error', (err) => {
-    if (worker === w) worker = undefined;
+  // A worker already replaced (stopped when idle) has no bodies left to fail.
+  const lost = (err: Error) => {
+    if (worker !== w) return;
+    worker = undefined;
     for (const [id, job] of [...jobs]) {
       finishJob(id);
       job.onError(err);
     }
-  });
+  };
+  w.on('error', lost);
+  w.on('exit', (code) => lost(new Error(`the hash worker stopped (exit code ${code})`)));
   w.unref(); // after the listeners (adding one refs the port): an idle worker never keeps a process alive
   return w;
 }

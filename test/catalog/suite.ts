@@ -36,6 +36,11 @@ export function obj(key: string, extra: Partial<NewCatalogObject> = {}): NewCata
   };
 }
 
+/** A live outbox entry for `key`, as the fallback layer records a diverted write. */
+async function waitingOnFallback(catalog: Catalog, key: string, sha256: string): Promise<void> {
+  await catalog.outbox.enqueue({ key, op: 'put', blob: `outbox/test.${sha256.slice(0, 8)}`, size: 1, sha256, contentType: null, metadata: null, cacheControl: null, fallback: 'local:/test' });
+}
+
 function token(extra: Partial<UploadToken> = {}): UploadToken {
   return {
     token: `tok-${Math.random().toString(36).slice(2)}-${Date.now()}`,
@@ -401,6 +406,7 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
 
       it('moves a row to another location only while it still describes the same content', async () => {
         const { catalog } = await fresh();
+        await waitingOnFallback(catalog, 'videos/held.bin', 'a'.repeat(64));
         const row = await catalog.upsertObject(obj('videos/held.bin', { sha256: 'a'.repeat(64), location: 'fallback' }));
         expect(await catalog.moveLocation({ key: row.key, sha256: 'b'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
         expect(await catalog.moveLocation({ key: 'videos/other.bin', sha256: 'a'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
@@ -410,12 +416,22 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
         expect(await catalog.moveLocation({ key: row.key, sha256: 'a'.repeat(64), from: 'fallback', to: 'primary' })).toBe(false);
       });
 
+      it('records a fallback row as primary when its replay finished before the row was written', async () => {
+        const { catalog } = await fresh();
+        const row = await catalog.upsertObject(obj('videos/quick.bin', { sha256: 'd'.repeat(64), location: 'fallback' }));
+        expect(row.location).toBe('primary');
+        expect((await catalog.getByKey(row.key))?.location).toBe('primary');
+      });
+
       it('reindex: a fallback row whose content the backend now holds is moved to primary; one with other content is left', async () => {
         const backend = await createLocalBackend({ root: join(root, `${name}-moved`), fsync: false });
         try {
           const { catalog } = await fresh();
           const replayed = await backend.put('videos/replayed.bin', Readable.from([Buffer.from('same bytes')]));
           const older = await backend.put('videos/older.bin', Readable.from([Buffer.from('old bytes')]));
+          // Both still waiting in the outbox when their rows are written (a crash then lost the replay's update).
+          await waitingOnFallback(catalog, replayed.key, replayed.sha256!);
+          await waitingOnFallback(catalog, older.key, 'c'.repeat(64));
           await catalog.upsertObject(obj(replayed.key, { size: replayed.size, etag: replayed.etag, sha256: replayed.sha256!, contentType: replayed.contentType, location: 'fallback' }));
           const newer = await catalog.upsertObject(obj(older.key, { size: 9, sha256: 'c'.repeat(64), location: 'fallback' }));
           await reindex(catalog, backend, { segments: ['videos'] });

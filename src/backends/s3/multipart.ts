@@ -109,7 +109,9 @@ export class MultipartUpload {
    * signs the request (the SDK then does not hash the part again).
    */
   addPart({ body, release, sha256 }: { body: Buffer; release?: () => void; sha256?: Promise<string> }): Promise<void> {
+    let started = false;
     return this.queuePart(async (PartNumber) => {
+      started = true;
       try {
         const command = new UploadPartCommand({ Bucket: this.ctx.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body, ContentLength: body.length });
         const out = await this.ctx.client.send(sha256 ? withPayloadSha256(command, await sha256) : command, { abortSignal: this.signal });
@@ -117,6 +119,9 @@ export class MultipartUpload {
       } finally {
         release?.();
       }
+    }).catch((err: unknown) => {
+      if (!started) release?.(); // refused before it was queued (too many parts, an earlier part failed)
+      throw err;
     });
   }
 

@@ -30,6 +30,13 @@ export class PartBuffers {
     return this.filled;
   }
 
+  /** The upload failed: the part being filled goes back to the pool (nothing else has seen it). */
+  discard(): void {
+    if (this.current) returnSharedBuffer(this.current);
+    this.current = undefined;
+    this.filled = 0;
+  }
+
   /** The filled part, and how to hand its buffer back once the part has been sent. */
   take(): { body: Buffer; release: () => void } {
     const buffer = this.current ?? takeSharedBuffer(0);

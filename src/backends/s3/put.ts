@@ -93,18 +93,21 @@ async function putMultipart(
   // stay S3_PART_SIZE_MB (memory per upload is part size × queue size), which caps such a body
   // at 10,000 parts: 48.8 GiB at 5 MiB (docs/s3.md).
   const partSize = put.contentLength !== undefined ? Math.max(ctx.opts.partSizeBytes, Math.ceil(put.contentLength / MAX_PARTS)) : ctx.opts.partSizeBytes;
+  // Each part is hashed in place on the worker: its own SHA-256 signs its request, and the
+  // whole body's comes from the same pass, so this thread hashes nothing.
+  const hasher = new SharedPartsSha256();
   // A SHA-256 declared up front is stored as the upload starts; otherwise it is tagged on after completing.
   const upload = await MultipartUpload.start(ctx, {
     key,
     headers: { ContentType: put.contentType, ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}), Metadata: encodeMetadata(put.metadata, put.sha256) },
     signal: put.signal,
+  }).catch((err: unknown) => {
+    hasher.abort();
+    throw err;
   });
   let completed = false;
-  // Each part is hashed in place on the worker: its own SHA-256 signs its request, and the
-  // whole body's comes from the same pass, so this thread hashes nothing.
-  const hasher = new SharedPartsSha256();
+  const parts = new PartBuffers(partSize);
   try {
-    const parts = new PartBuffers(partSize);
     const send = () => {
       const part = parts.take();
       const sha256 = hasher.part(part.body);
@@ -135,6 +138,7 @@ async function putMultipart(
     return infoOf(key, put, measured.bytes, sha256, etagOf(undefined, s3Etag));
   } catch (err) {
     hasher.abort();
+    parts.discard();
     if (!completed) await upload.abort();
     throw isStorageError(err) ? err : new StorageError('Internal', `upload of ${key} failed`, { cause: err });
   }
