@@ -33,7 +33,7 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export interface HashJob {
+interface HashJob {
   /** A streamed chunk was hashed; its copy comes back for reuse. */
   onAck?(copy: Uint8Array): void;
   /** A shared-memory part was hashed: its own SHA-256. */
@@ -84,7 +84,7 @@ function start(): Worker {
 }
 
 /** Registers a body to hash; the worker holds the process open while any is registered. */
-export function startJob(job: HashJob): number {
+function startJob(job: HashJob): number {
   clearTimeout(idleTimer);
   idleTimer = undefined;
   worker ??= start();
@@ -100,7 +100,7 @@ export function postToWorker(message: { type: 'chunk' | 'part' | 'end' | 'abort'
 }
 
 /** The job is over (digest given, aborted or failed): later answers for it are ignored. */
-export function finishJob(id: number): void {
+function finishJob(id: number): void {
   jobs.delete(id);
   if (jobs.size > 0 || !worker) return;
   worker.unref();

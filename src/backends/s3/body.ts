@@ -9,7 +9,7 @@ import { MeasuringStream } from '../../core/streams.js';
  * hashed where put.ts holds its bytes: a small body in one buffer, a large one part by part.
  */
 export class MeasuredBody {
-  readonly measuring: MeasuringStream;
+  private readonly measuring: MeasuringStream;
   private failure: unknown;
 
   private readonly key: string;
