@@ -4,6 +4,9 @@ import type { ObjectInfo } from '../core/types.js';
 import { compareUtf8 } from './key-order.js';
 import type { Catalog, CatalogObject } from './types.js';
 
+/** The `location` the fallback layer gives what it holds (ObjectInfo.location). */
+const FALLBACK = 'fallback';
+
 export interface ReindexOptions {
   segments: readonly string[];
   /** Which backend `backend` is, as recorded in rows' `location` (default `primary`). */
@@ -69,7 +72,8 @@ function heldElsewhere(row: CatalogObject, info: ObjectInfo, where: string): boo
  * reindex runs is not dropped. Rows recorded at another location (e.g. on the fallback,
  * waiting for the outbox) are left alone unless the listing says where their bytes are now
  * (through the fallback layer, which lists what waits in the outbox) or shows the same content
- * here (replayed).
+ * here (replayed); a fallback row that nothing in the outbox waits for any more is removed
+ * like a stale one when the backend does not hold its key.
  */
 export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexOptions): Promise<ReindexResult> {
   const location = opts.location ?? 'primary';
@@ -77,7 +81,9 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
   const result: ReindexResult = { objects: 0, bytes: 0, removed: 0 };
 
   const removeIfGone = async (row: CatalogObject) => {
-    if (row.location !== location) return;
+    // A row of the fallback is its replay's to settle while the outbox still holds it; once
+    // nothing waits there (the replay failed or was lost), it is judged like any other row.
+    if (row.location !== location && (row.location !== FALLBACK || (await catalog.outbox.latest([row.key])).has(row.key))) return;
     try {
       await backend.head(row.key);
       return; // It appeared after the backend listing passed it; keep the row.

@@ -442,7 +442,7 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
         }
       });
 
-      it('rebuilds rows, keeps known ids and owners, removes stale rows, leaves fallback rows', async () => {
+      it('rebuilds rows, keeps known ids and owners, removes stale rows, leaves fallback rows the outbox still holds', async () => {
         const backend = await createLocalBackend({ root: join(root, name), fsync: false });
         try {
           const { catalog } = await fresh();
@@ -452,10 +452,14 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
           const known = await catalog.upsertObject(obj(keys[4] as string, { size: 999, owner: 'alice' }));
           const stale = ['uploads/0-gone', 'uploads/é/f0.bin~', 'uploads/\u{FFFF}', 'videos/e/f0', 'videos/zzz'];
           for (const key of stale) await catalog.upsertObject(obj(key));
+          // Waiting in the outbox: kept. Nothing waits for it any more (its replay failed) and the backend lacks it: removed.
+          await waitingOnFallback(catalog, 'videos/parked.bin', 'e'.repeat(64));
           const parked = await catalog.upsertObject(obj('videos/parked.bin', { location: 'fallback' }));
+          await catalog.upsertObject(obj('videos/orphan.bin', { location: 'fallback' }));
 
           const result = await reindex(catalog, backend, { segments: ['uploads', 'videos', 'logs'], pageSize: 3 });
-          expect(result).toEqual({ objects: 23, bytes: (22 * 23) / 2, removed: stale.length });
+          expect(result).toEqual({ objects: 23, bytes: (22 * 23) / 2, removed: stale.length + 1 });
+          expect(await catalog.getByKey('videos/orphan.bin')).toBeUndefined();
           const rows = await listAll(catalog, { limit: 1000 });
           expect(rows).toEqual([...keys, parked.key].sort(byBytes));
           const kept = await catalog.getByKey(known.key);
