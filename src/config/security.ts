@@ -37,6 +37,8 @@ export interface SecurityConfig {
   requestTimeoutMs: number;
   /** Behind a proxy: take the client address from X-Forwarded-For (true, or the proxies' addresses). */
   trustProxy: boolean | string;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (or a service_role token). */
+  metricsToken: string | undefined;
 }
 
 const MIN_SECRET_BYTES = 32;
@@ -89,6 +91,11 @@ export function loadSecurityConfig(env: Env): SecurityConfig {
   const rawKey = readString(env, 'BHIV_ENCRYPTION_KEY');
   const encryptionKey = rawKey === undefined ? undefined : parseEncryptionKey(rawKey);
   if (rawKey !== undefined && !encryptionKey) throw configError('BHIV_ENCRYPTION_KEY', '32 bytes as 64 hex digits or base64', '(redacted)');
+  const metricsToken = readString(env, 'BHIV_METRICS_TOKEN');
+  // The same characters a bearer token may hold (src/http/auth.ts), and long enough not to be guessed.
+  if (metricsToken !== undefined && (!/^[A-Za-z0-9_\-.]+$/.test(metricsToken) || Buffer.byteLength(metricsToken) < MIN_SECRET_BYTES)) {
+    throw configError('BHIV_METRICS_TOKEN', `at least ${MIN_SECRET_BYTES} characters of A-Z a-z 0-9 _ - .`, '(redacted)');
+  }
   const idleTimeoutMs = readNumber(env, 'BHIV_IDLE_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000, integer: true });
   const requestTimeoutMs = readNumber(env, 'BHIV_REQUEST_TIMEOUT_MS', 0, { min: 0, max: 24 * 3_600_000, integer: true });
   const headersTimeoutMs = readNumber(env, 'BHIV_HEADERS_TIMEOUT_MS', Math.min(idleTimeoutMs, 60_000), { min: 100, max: 600_000, integer: true });
@@ -112,5 +119,6 @@ export function loadSecurityConfig(env: Env): SecurityConfig {
     headersTimeoutMs,
     requestTimeoutMs,
     trustProxy: readTrustProxy(env),
+    metricsToken,
   };
 }

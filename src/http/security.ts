@@ -3,13 +3,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { StorageError } from '../core/errors.js';
 import type { Storage } from '../service/storage.js';
-import { principalOf } from './auth.js';
+import { bearsSecret, principalOf } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
     /** A bearer token that failed verification; thrown once the rate limit has counted the request. */
     authError?: unknown;
+    /** GET /metrics with BHIV_METRICS_TOKEN as its bearer token (not a JWT, so not verified as one). */
+    metricsScrape?: boolean;
   }
 }
 
@@ -26,6 +28,11 @@ export async function registerSecurity(app: FastifyInstance, storage: Storage): 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     request.principal = ANONYMOUS;
+    const { metricsToken } = storage.config.security;
+    if (metricsToken !== undefined && request.routeOptions.url === '/metrics' && bearsSecret(request, metricsToken)) {
+      request.metricsScrape = true;
+      return;
+    }
     try {
       request.principal = await principalOf(request, storage.jwt);
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { StorageError } from '../../core/errors.js';
 import { estimateMonthlyCost, loadPrices } from '../../service/cost.js';
 import type { Storage } from '../../service/storage.js';
 
@@ -31,7 +32,10 @@ export async function observabilityRoutes(app: FastifyInstance, storage: Storage
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['observability'], response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (with BHIV_METRICS_TOKEN set: only for that bearer token or a service_role token)', tags: ['observability'], response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } }, async (request, reply) => {
+    if (storage.config.security.metricsToken !== undefined && !request.metricsScrape && request.principal.role !== 'service_role') {
+      throw new StorageError('Unauthenticated', 'GET /metrics needs "Authorization: Bearer <BHIV_METRICS_TOKEN>" (or a service_role token)');
+    }
     reply.type(storage.metrics.contentType);
     return storage.metrics.metrics();
   });
