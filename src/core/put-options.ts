@@ -84,3 +84,9 @@ export function checkDelimiter(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 64 || CONTROL.test(value)) throw new StorageError('InvalidArgument', 'delimiter must be a short string');
   return value;
 }
+
+export function checkDescribe(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new StorageError('InvalidArgument', 'describe must be true or false');
+  return value;
+}

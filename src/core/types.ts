@@ -61,6 +61,14 @@ export interface ListOptions {
   limit?: number;
   /** Group keys by this delimiter after the prefix (S3 "common prefixes"). */
   delimiter?: string;
+  /**
+   * `false`: only what the store's listing itself says — key, size, last modified, the store's
+   * own ETag — for callers that need no more (which keys a target holds). Spares backends that
+   * describe each listed object with a request of its own (S3: a HEAD per object); content
+   * type and metadata then read as unknown (octet-stream, `{}`) and `sha256` is absent.
+   * Default `true`. Backends whose listing already describes objects ignore it.
+   */
+  describe?: boolean;
 }
 
 export interface ListPage {

@@ -1,20 +1,24 @@
 import { createLocalBackend } from '../backends/local/index.js';
-import { createS3Backend, s3OptionsFromEnv } from '../backends/s3/index.js';
-import { createSupabaseBackend, supabaseOptionsFromEnv } from '../backends/supabase/index.js';
+import { s3OptionsFromEnv } from '../backends/s3/config.js';
+import { supabaseOptionsFromEnv } from '../backends/supabase/options.js';
 import type { Config } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
 import type { KeyRules } from '../core/keys.js';
 
-/** The guide's automatic selection: one configured backend, built from its variables. */
+/**
+ * The guide's automatic selection: one configured backend, built from its variables. The S3
+ * and Supabase backends are loaded only when chosen (the AWS SDK alone is ~80 ms of start-up
+ * for every CLI command).
+ */
 export async function createBackend(config: Config, keys: KeyRules): Promise<Backend> {
   switch (config.backend) {
     case 'local':
       return createLocalBackend({ root: config.bucketPath, keys, encryptionKey: config.security.encryptionKey });
     case 's3':
     case 'minio':
-      return createS3Backend(s3Options(config, keys));
+      return (await import('../backends/s3/index.js')).createS3Backend(s3Options(config, keys));
     case 'supabase':
-      return createSupabaseBackend({ ...supabaseOptionsFromEnv(config.env), keys });
+      return (await import('../backends/supabase/index.js')).createSupabaseBackend({ ...supabaseOptionsFromEnv(config.env), keys });
   }
 }
 

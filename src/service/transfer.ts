@@ -39,12 +39,12 @@ export interface TransferReport {
   items: TransferItem[];
 }
 
-async function listAll(backend: Backend, segments: readonly string[]): Promise<ObjectInfo[]> {
+async function listAll(backend: Backend, segments: readonly string[], describe = true): Promise<ObjectInfo[]> {
   const all: ObjectInfo[] = [];
   for (const segment of segments) {
     let cursor: string | undefined;
     do {
-      const page = await backend.list(`${segment}/`, { cursor, limit: 1000 });
+      const page = await backend.list(`${segment}/`, { cursor, limit: 1000, describe });
       all.push(...page.objects);
       cursor = page.cursor;
     } while (cursor);
@@ -88,8 +88,9 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
   const sources = await listAll(from, opts.segments);
   // One listing of the target instead of a HEAD per object: a key it does not have is copied
   // without asking (a fresh migration makes one request per object, not two). A key it has is
-  // still HEADed, since listings may lack the checksum that sameContent compares.
-  const onTarget = new Set((await listAll(to, opts.segments)).map((o) => o.key));
+  // still HEADed, since listings may lack the checksum that sameContent compares; so the
+  // listing is asked for keys only (on S3 a described listing is a HEAD per object as well).
+  const onTarget = new Set((await listAll(to, opts.segments, false)).map((o) => o.key));
   const totalBytes = sources.reduce((n, o) => n + o.size, 0);
   const items: TransferItem[] = [];
   let doneBytes = 0;
@@ -127,7 +128,7 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
 
   if (opts.deleteExtraneous) {
     const wanted = new Set(sources.map((o) => o.key));
-    const extraneous = (await listAll(to, opts.segments)).filter((o) => !wanted.has(o.key));
+    const extraneous = (await listAll(to, opts.segments, false)).filter((o) => !wanted.has(o.key));
     await pool(extraneous, opts.concurrency ?? 8, async (o) => {
       const item: TransferItem = { key: o.key, size: o.size, action: opts.dryRun ? 'would-delete' : 'deleted' };
       try {

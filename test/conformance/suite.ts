@@ -526,6 +526,18 @@ export function describeConformance(name: string, factory: ConformanceFactory): 
         expect(listed?.lastModified).toBeInstanceOf(Date);
       });
 
+      it('lists the same keys and sizes without describing each object (describe: false)', async () => {
+        const dir = scope();
+        for (const n of ['a.txt', 'b/1.txt', 'c.bin']) await put(`${dir}${n}`, `${n}-body`, { contentType: 'text/plain' });
+        const described = await listAll(backend, dir, { limit: 2 });
+        const bare = await listAll(backend, dir, { limit: 2, describe: false });
+        expect(bare.objects.map((o) => [o.key, o.size])).toEqual(described.objects.map((o) => [o.key, o.size]));
+        for (const o of bare.objects) expect(o.lastModified).toBeInstanceOf(Date);
+        const grouped = await backend.list(dir, { delimiter: '/', describe: false });
+        expect(grouped.prefixes).toEqual([`${dir}b/`]);
+        for (const describe of ['no', 0, null]) await expectCode(backend.list(dir, { describe } as never), 'InvalidArgument');
+      });
+
       it('groups keys into common prefixes with a delimiter', async () => {
         const dir = scope();
         for (const n of ['a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt', 'c/4.txt', 'd.txt']) await put(`${dir}${n}`, n);

@@ -30,7 +30,7 @@ import { openVersion, peekVersion } from './read.js';
 import { readAhead } from './read-ahead.js';
 import { removeObject } from './remove.js';
 import { copyObject, moveObject, refuseIfExists } from './transfer.js';
-import { checkDelimiter, checkIfNoneMatch, checkPutOptions } from './validate.js';
+import { checkDelimiter, checkDescribe, checkIfNoneMatch, checkPutOptions } from './validate.js';
 import { commitStaged, stageBody } from './write.js';
 
 /** Keys deleted at once by deleteMany. */
@@ -168,6 +168,7 @@ export class LocalBackend implements Backend {
     const limit = checkLimit(opts.limit);
     const after = decodeCursor(opts.cursor);
     const delimiter = checkDelimiter(opts.delimiter);
+    checkDescribe(opts.describe); // sidecars are read from the page cache either way
     try {
       // One item more than the page shows, so the last page carries no cursor.
       const items = await listKeys(this.ctx, { prefix: parsedPrefix, delimiter, after, count: limit + 1 });

@@ -2,7 +2,7 @@ import { checkPutOptions as checkContract } from '../../core/put-options.js';
 import type { PutOptions } from '../../core/types.js';
 import { checkMetadata } from './metadata.js';
 
-export { checkDelimiter, checkIfNoneMatch } from '../../core/put-options.js';
+export { checkDelimiter, checkDescribe, checkIfNoneMatch } from '../../core/put-options.js';
 
 /** The contract's checks, plus the sidecar's metadata rules. */
 export function checkPutOptions(opts: PutOptions) {

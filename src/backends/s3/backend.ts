@@ -25,7 +25,7 @@ import { presignRequest } from './presign.js';
 import { publicUrlOf } from './public-url.js';
 import { putObject } from './put.js';
 import { getObject, headObject } from './read.js';
-import { checkDelimiter, checkIfNoneMatch, checkPutOptions } from './validate.js';
+import { checkDelimiter, checkDescribe, checkIfNoneMatch, checkPutOptions } from './validate.js';
 
 /**
  * The S3 backend: AWS S3, MinIO, Ceph RGW and any S3-compatible store, through the AWS SDK
@@ -110,7 +110,8 @@ export class S3Backend implements Backend {
     const limit = checkLimit(opts.limit);
     const after = decodeCursor(opts.cursor);
     const delimiter = checkDelimiter(opts.delimiter);
-    return listPage(this.ctx, { prefix: parsedPrefix, delimiter, after, limit });
+    const describe = checkDescribe(opts.describe);
+    return listPage(this.ctx, { prefix: parsedPrefix, delimiter, after, limit, describe });
   }
 
   async copy(from: string, to: string, opts: CopyOptions = {}): Promise<ObjectInfo> {

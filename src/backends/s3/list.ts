@@ -4,6 +4,7 @@ import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ListPage, ObjectInfo } from '../../core/types.js';
 import type { S3Context } from './context.js';
 import { fromS3Error, s3Status } from './errors.js';
+import { DEFAULT_CONTENT_TYPE } from './metadata.js';
 import { mapPooled } from './pool.js';
 import { headObject } from './read.js';
 
@@ -42,6 +43,8 @@ export interface ListRequest {
   /** The decoded cursor: the last key or common prefix of the previous page (see makeCursor). */
   after: string | undefined;
   limit: number;
+  /** false: objects as the listing gives them, no HEAD each (ListOptions.describe). */
+  describe: boolean;
 }
 
 /**
@@ -63,10 +66,16 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** An object as ListObjectsV2 describes it (ListOptions.describe: false). */
+function asListed(key: string, o: { Size?: number; ETag?: string; LastModified?: Date }): ObjectInfo {
+  return { key, size: o.Size ?? 0, etag: o.ETag ?? '""', contentType: DEFAULT_CONTENT_TYPE, lastModified: o.LastModified ?? new Date(0), metadata: {} };
+}
+
 /**
  * One page of ListObjectsV2. Keys this service could not address (foreign names, our own
  * `.bg-` temp names, non-NFC spellings) are left out; each listed object is described by a
- * HEAD, as `head` would (content type, metadata, SHA-256 are not in a listing).
+ * HEAD, as `head` would (content type, metadata, SHA-256 are not in a listing), unless the
+ * caller asked for the listing only (`describe: false`).
  */
 export async function listPage(ctx: S3Context, req: ListRequest): Promise<ListPage> {
   const { after, token } = readCursor(req.after);
@@ -94,11 +103,13 @@ export async function listPage(ctx: S3Context, req: ListRequest): Promise<ListPa
   } catch (err) {
     throw fromS3Error(err, { op: 'list', subject: req.prefix || '(all)', bucket: ctx.bucket });
   }
-  const rawKeys = (out.Contents ?? []).flatMap((o) => (o.Key !== undefined ? [o.Key] : []));
+  const listed = new Map((out.Contents ?? []).flatMap((o) => (o.Key !== undefined ? [[o.Key, o] as const] : [])));
+  const rawKeys = [...listed.keys()];
   const rawPrefixes = (out.CommonPrefixes ?? []).flatMap((p) => (p.Prefix !== undefined ? [p.Prefix] : []));
   const keys = rawKeys.filter((key) => addressable(ctx, key));
   const prefixes = rawPrefixes.filter((p) => addressablePrefix(ctx, p)).sort(compareUtf8);
   const described = await mapPooled(keys, ctx.opts.describeConcurrency, async (key) => {
+    if (!req.describe) return asListed(key, listed.get(key)!);
     try {
       return await headObject(ctx, key);
     } catch (err) {

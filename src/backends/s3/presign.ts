@@ -1,6 +1,4 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from '../../core/errors.js';
 import type { PresignedRequest, PresignOptions } from '../../core/types.js';
 import { type S3Context, sseParams } from './context.js';
@@ -40,7 +38,10 @@ export function checkPresignOptions(opts: PresignOptions): void {
  * policy condition); callers of a PUT check the size afterwards.
  */
 export async function presignRequest(ctx: S3Context, key: string, opts: PresignOptions): Promise<PresignedRequest> {
+  // Loaded on first use: every CLI command that opens an S3 backend (migrate, ls…) would
+  // otherwise pay ~20 ms of start-up for a POST-policy signer it never calls.
   checkPresignOptions(opts);
+  const [{ getSignedUrl }, { createPresignedPost }] = await Promise.all([import('@aws-sdk/s3-request-presigner'), import('@aws-sdk/s3-presigned-post')]);
   const expiresAt = new Date(Date.now() + opts.expiresIn * 1000);
   try {
     if (opts.method === 'GET') {

@@ -2,7 +2,7 @@ import { type CheckedPutOptions, checkPutOptions as checkContract } from '../../
 import type { PutOptions } from '../../core/types.js';
 import { checkMetadata } from './metadata.js';
 
-export { checkDelimiter, checkIfNoneMatch, checkRangeShape } from '../../core/put-options.js';
+export { checkDelimiter, checkDescribe, checkIfNoneMatch, checkRangeShape } from '../../core/put-options.js';
 
 export interface CheckedPut extends CheckedPutOptions {
   metadata: Record<string, string>;

@@ -1,5 +1,6 @@
 import { checkLimit, encodeCursor } from '../../core/cursor.js';
 import { StorageError } from '../../core/errors.js';
+import { checkDescribe } from '../../core/put-options.js';
 import type { KeyRules } from '../../core/keys.js';
 import type { ListOptions, ListPage } from '../../core/types.js';
 import { type SupabaseClient, encodeName } from './client.js';
@@ -46,6 +47,7 @@ export async function listObjects(client: SupabaseClient, bucket: string, keys: 
   const checked = keys.parsePrefix(prefix);
   const limit = checkLimit(opts.limit);
   const from = decodeOurCursor(opts.cursor);
+  checkDescribe(opts.describe); // list-v2 describes every object in the same answer
   if (opts.delimiter !== undefined && opts.delimiter !== '' && opts.delimiter !== '/') {
     throw new StorageError('Unsupported', 'Supabase Storage groups by "/" only');
   }

@@ -21,6 +21,21 @@ export function describeObjects(env: () => S3TestEnv): void {
       expect((await listAll(backend, dir)).objects).toEqual([]);
     });
 
+    it('a listing asked for without descriptions is one ListObjectsV2, not a HEAD per object', async () => {
+      const { backendWith } = env();
+      const backend = await backendWith({});
+      const dir = `uploads/ls-${randomName()}/`;
+      await inParallel(['a', 'b', 'c'], 3, (n) => backend.put(`${dir}${n}`, bodyOf(n)));
+      const sent = recordCommands(backend.client);
+      const bare = await backend.list(dir, { describe: false });
+      expect(sent).toEqual(['ListObjectsV2']);
+      expect(bare.objects.map((o) => [o.key, o.size])).toEqual([[`${dir}a`, 1], [`${dir}b`, 1], [`${dir}c`, 1]]);
+      sent.length = 0;
+      const described = await backend.list(dir);
+      expect(sent.filter((c) => c === 'HeadObject')).toHaveLength(3);
+      expect(described.objects.map((o) => o.sha256)).toEqual(['a', 'b', 'c'].map(() => expect.stringMatching(/^[0-9a-f]{64}$/)));
+    });
+
     it('metadata with any names and values round-trips exactly', async () => {
       const { backend } = env();
       const key = `uploads/md-${randomName()}/x.txt`;
