@@ -50,9 +50,11 @@ export function registerDoctor(program: Command) {
   program
     .command('doctor')
     .description('Check the configuration, the catalog and every configured backend, with advice (debug_storage_backends.py)')
+    .option('--backend <name>', 'local | s3 | minio | supabase | all (default: every configured one)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { backend?: string; json?: boolean }) => {
       const config = loadConfig();
+      const kinds = backendsFrom(opts.backend, () => configuredBackends(config));
       let catalog: { ok: boolean; dialect?: string; message: string };
       try {
         const c = await openCatalog(config.databaseUrl);
@@ -66,7 +68,7 @@ export function registerDoctor(program: Command) {
         console.log(`configuration: backend ${config.backend}, bucket path ${config.bucketPath}, max upload ${config.maxUploadBytes} bytes`);
         console.log(`${catalog.ok ? 'OK  ' : 'FAIL'} ${catalog.message}`);
       }
-      await run(configuredBackends(config), opts.json, { configuredBackend: config.backend, catalog });
+      await run(kinds, opts.json, { configuredBackend: config.backend, catalog });
       if (!catalog.ok) process.exitCode = 3;
     });
 }

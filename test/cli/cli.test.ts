@@ -132,6 +132,27 @@ describe('bucketgate CLI against real backends', () => {
     }
   });
 
+  it("--reindex brings the target's catalog in line with what was copied, and is refused on a shared catalog", async () => {
+    const targetEnv = await envFile(dir, 'indexed.env', { BHIV_BUCKET_PATH: join(dir, 'indexed') });
+    const stats = async () => JSON.parse((await cli(['stats', '--json'], { cwd: dir, env: { BHIV_BUCKET_PATH: join(dir, 'indexed') } })).stdout).total;
+    const args = ['migrate', '--from', 'local', '--from-env', env.local, '--to', 'local', '--to-env', targetEnv, '--segment', 'uploads', '--json'];
+    const plain = await cli([...args, '--report', join(dir, 'plain.json')], { cwd: dir });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(await stats()).toEqual({ count: 0, bytes: 0 }); // copying bytes leaves the catalog alone
+    const uploads = (await source.list('uploads/', { limit: 1000 })).objects;
+    const indexed = await cli([...args, '--reindex', '--report', join(dir, 'indexed.json')], { cwd: dir });
+    expect(indexed.code, indexed.stderr).toBe(0);
+    expect(JSON.parse(indexed.stdout).reindexed).toEqual({ objects: uploads.length, bytes: uploads.reduce((n, o) => n + o.size, 0), removed: 0 });
+    expect(await stats()).toEqual({ count: uploads.length, bytes: uploads.reduce((n, o) => n + o.size, 0) });
+    const sharing = async (name: string, file: string) => {
+      await writeFile(join(dir, name), `${await readFile(file, 'utf8')}\nDATABASE_URL=${join(dir, 'shared.sqlite')}\n`);
+      return join(dir, name);
+    };
+    const shared = await cli(['migrate', '--from', 'local', '--from-env', await sharing('shared-from.env', env.local), '--to', 'minio', '--to-env', await sharing('shared-to.env', env.s3), '--reindex'], { cwd: dir });
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toMatch(/--reindex: the source and the target share one catalog/);
+  });
+
   it('syncs only changes, and mirrors deletes with --delete', async () => {
     await source.put('uploads/new.txt', Readable.from([Buffer.from('new')]), { contentType: 'text/plain' });
     await source.delete('uploads/a.bin');
@@ -184,6 +205,10 @@ describe('bucketgate CLI against real backends', () => {
     const doctor = await cli(['doctor', '--json'], { cwd: dir, env: e });
     expect(doctor.code, doctor.stdout).toBe(0);
     expect(JSON.parse(doctor.stdout).backends[0].checks.map((c: { name: string }) => c.name)).toEqual(['free space', 'permissions', 'write', 'read', 'delete']);
+    const doctorLocal = await cli(['doctor', '--backend', 'local', '--json'], { cwd: dir, env: e });
+    expect(doctorLocal.code, doctorLocal.stderr).toBe(0);
+    expect(JSON.parse(doctorLocal.stdout).backends.map((b: { backend: string }) => b.backend)).toEqual(['local']);
+    expect((await cli(['doctor', '--backend', 'ftp'], { cwd: dir, env: e })).code).toBe(2);
     const bench = await cli(['bench', '--size', '1', '--small', '5', '--json'], { cwd: dir, env: e });
     expect(bench.code, bench.stderr).toBe(0);
     const [row] = JSON.parse(bench.stdout);
