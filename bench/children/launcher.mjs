@@ -15,9 +15,20 @@ const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const { id, cmd, args } = JSON.parse(line);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child;
+  try {
+    child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    reply({ id, error: err.message }); // e.g. a NUL in an argument: this request fails, not the launcher
+    return;
+  }
   let stderr = '';
+  let answered = false;
+  const once = (message) => {
+    if (!answered) reply(message);
+    answered = true;
+  };
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  child.once('error', (err) => reply({ id, error: err.message }));
-  child.once('close', (code, signal) => reply({ id, code, signal, stderr }));
+  child.once('error', (err) => once({ id, error: err.message }));
+  child.once('close', (code, signal) => once({ id, code, signal, stderr }));
 });

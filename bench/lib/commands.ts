@@ -51,10 +51,13 @@ function theLauncher(): NonNullable<typeof launcher> {
     waiting.delete(exit.id);
     if (waiting.size === 0) pipeOut.unref();
   });
-  child.once('exit', () => {
+  // 'close', not 'exit': replies still buffered in the pipe are read first.
+  child.once('close', () => {
     for (const settle of waiting.values()) settle({ id: -1, error: 'the bench launcher process exited' });
-    launcher = undefined;
+    waiting.clear();
+    if (launcher?.child === child) launcher = undefined;
   });
+  child.stdin!.on('error', () => undefined); // a dead launcher: 'close' above fails what waits
   // Idle, the launcher must not keep the bench alive; a request in flight must.
   const pipeOut = child.stdout as unknown as { ref(): void; unref(): void };
   child.unref();

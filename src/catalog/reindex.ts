@@ -72,8 +72,8 @@ function heldElsewhere(row: CatalogObject, info: ObjectInfo, where: string): boo
  * reindex runs is not dropped. Rows recorded at another location (e.g. on the fallback,
  * waiting for the outbox) are left alone unless the listing says where their bytes are now
  * (through the fallback layer, which lists what waits in the outbox) or shows the same content
- * here (replayed); a fallback row that nothing in the outbox waits for any more is removed
- * like a stale one when the backend does not hold its key.
+ * here (replayed); a fallback row with no live outbox entry left is removed like a stale one
+ * when the backend does not hold its key.
  */
 export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexOptions): Promise<ReindexResult> {
   const location = opts.location ?? 'primary';
@@ -81,8 +81,9 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
   const result: ReindexResult = { objects: 0, bytes: 0, removed: 0 };
 
   const removeIfGone = async (row: CatalogObject) => {
-    // A row of the fallback is its replay's to settle while the outbox still holds it; once
-    // nothing waits there (the replay failed or was lost), it is judged like any other row.
+    // A row of the fallback is its replay's to settle while the outbox holds a live entry for
+    // the key (pending, or failed: its bytes still wait on the fallback, and reads find them).
+    // With none left (replayed, superseded, or the entry gone), it is judged like any other row.
     if (row.location !== location && (row.location !== FALLBACK || (await catalog.outbox.latest([row.key])).has(row.key))) return;
     try {
       await backend.head(row.key);

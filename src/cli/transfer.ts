@@ -1,11 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openCatalog, parseCatalogUrl } from '../catalog/index.js';
-import { type ReindexResult, reindex } from '../catalog/reindex.js';
-import type { Config } from '../config/index.js';
-import type { Backend } from '../core/backend.js';
-import { StorageError } from '../core/errors.js';
+import type { ReindexResult } from '../catalog/reindex.js';
+import type { Catalog } from '../catalog/types.js';
+import { StorageError, isStorageError } from '../core/errors.js';
 import { type TransferReport, transfer } from '../service/transfer.js';
 import { openBackend, parseConcurrency } from './backends.js';
 import { Progress, formatBytes, printJson, table } from './output.js';
@@ -30,15 +27,17 @@ async function run(mode: 'migrate' | 'sync', flags: TransferFlags) {
   if (flags.from === flags.to && flags.fromEnv === flags.toEnv) throw new StorageError('InvalidArgument', '--from and --to name the same backend; give --to-env for a second configuration');
   const source = await openBackend(flags.from, flags.fromEnv, '--from-env');
   const target = await openBackend(flags.to, flags.toEnv, '--to-env');
-  if (flags.reindex && sameCatalog(source.config, target.config)) {
-    throw new StorageError('InvalidArgument', '--reindex: the source and the target share one catalog, which already indexes these objects (with their ids); nothing to rebuild');
-  }
+  if (flags.reindex && flags.dryRun) throw new StorageError('InvalidArgument', '--reindex changes the target\'s catalog; it cannot go with --dry-run');
+  // Loaded only when asked for: the catalog (Kysely, SQLite) is start-up time every run would pay.
+  const targetCatalog = flags.reindex ? await import('./target-catalog.js') : undefined;
+  const catalog: Catalog | undefined = await targetCatalog?.openTargetCatalog(source.config, target.config);
   const known = source.config.segments.map((s) => s.name);
   const segments = flags.segment?.length ? flags.segment : known;
   for (const s of segments) if (!known.includes(s)) throw new StorageError('InvalidArgument', `--segment: unknown segment "${s}" (known: ${known.join(', ')})`);
   let progress: Progress | undefined;
   let report: TransferReport;
   let reindexed: ReindexResult | undefined;
+  let reindexError: string | undefined;
   try {
     report = await transfer(source.backend, target.backend, {
       segments,
@@ -54,13 +53,21 @@ async function run(mode: 'migrate' | 'sync', flags: TransferFlags) {
     });
     progress?.finish();
     progress = undefined;
-    if (flags.reindex && !flags.dryRun) reindexed = await reindexTarget(target, segments);
+    if (catalog && targetCatalog) {
+      // A failure here must not lose the copy's report: it is recorded in it, and sets the exit code.
+      try {
+        reindexed = await targetCatalog.reindexTarget(catalog, target.backend, segments);
+      } catch (err) {
+        reindexError = isStorageError(err) ? `${err.code}: ${err.message}` : String(err);
+        process.exitCode = isStorageError(err, 'BackendUnavailable') ? 3 : 1;
+      }
+    }
   } finally {
     progress?.finish();
-    await Promise.allSettled([source.backend.close(), target.backend.close()]);
+    await Promise.allSettled([source.backend.close(), target.backend.close(), catalog?.close()]);
   }
   const reportPath = flags.report ?? `${mode}-report-${report.startedAt.replace(/[:.]/g, '-')}.json`;
-  const full = { mode, from: flags.from, to: flags.to, segments, dryRun: flags.dryRun === true, ...report, ...(reindexed ? { reindexed } : {}) };
+  const full = { mode, from: flags.from, to: flags.to, segments, dryRun: flags.dryRun === true, ...report, ...(reindexed ? { reindexed } : {}), ...(reindexError ? { reindexError } : {}) };
   writeFileSync(reportPath, `${JSON.stringify(full, null, 2)}\n`);
   if (flags.json) printJson({ ...full, items: undefined, report: reportPath });
   else {
@@ -68,32 +75,10 @@ async function run(mode: 'migrate' | 'sync', flags: TransferFlags) {
     console.log(table([{ copied: t.copied, skipped: t.skipped, deleted: t.deleted, failed: t.failed, 'would copy': t['would-copy'], 'would delete': t['would-delete'], bytes: formatBytes(t.bytesCopied), seconds: Number(report.seconds.toFixed(2)) }]));
     for (const f of report.items.filter((i) => i.action === 'failed').slice(0, 20)) console.error(`failed: ${f.key}: ${f.error}`);
     if (reindexed) console.log(`target catalog: ${reindexed.objects} objects indexed, ${reindexed.removed} stale rows removed`);
+    if (reindexError) console.error(`target catalog not rebuilt: ${reindexError}`);
     console.log(`report: ${reportPath}`);
   }
   if (report.totals.failed > 0) process.exitCode = 1;
-}
-
-function sameCatalog(a: Config, b: Config): boolean {
-  const where = (c: Config) => {
-    const target = parseCatalogUrl(c.databaseUrl);
-    return target.dialect === 'postgres' ? target.url : resolve(target.path);
-  };
-  return where(a) === where(b);
-}
-
-/**
- * The catalog is the service's index, kept apart from the bytes (DESIGN §3): copying objects
- * does not touch it. `--reindex` brings the catalog the target's variables name (DATABASE_URL,
- * else the SQLite file in its BHIV_BUCKET_PATH) in line with the target, as `bucketgate
- * reindex` run with them would; known keys keep their ids.
- */
-async function reindexTarget(target: { backend: Backend; config: Config }, segments: string[]): Promise<ReindexResult> {
-  const catalog = await openCatalog(target.config.databaseUrl);
-  try {
-    return await reindex(catalog, target.backend, { segments });
-  } finally {
-    await catalog.close();
-  }
 }
 
 function common(cmd: Command): Command {

@@ -452,16 +452,27 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
           const known = await catalog.upsertObject(obj(keys[4] as string, { size: 999, owner: 'alice' }));
           const stale = ['uploads/0-gone', 'uploads/é/f0.bin~', 'uploads/\u{FFFF}', 'videos/e/f0', 'videos/zzz'];
           for (const key of stale) await catalog.upsertObject(obj(key));
-          // Waiting in the outbox: kept. Nothing waits for it any more (its replay failed) and the backend lacks it: removed.
+          // Waiting in the outbox, pending or failed (its bytes still on the fallback): kept.
+          // Replayed (entry done) or never entered, and the backend lacks the key: removed.
           await waitingOnFallback(catalog, 'videos/parked.bin', 'e'.repeat(64));
           const parked = await catalog.upsertObject(obj('videos/parked.bin', { location: 'fallback' }));
+          await waitingOnFallback(catalog, 'videos/failed.bin', 'f'.repeat(64));
+          const [failing] = await catalog.outbox.claim({ owner: 'test', fallback: 'local:/test', limit: 10, leaseMs: 60_000 }).then((all) => all.filter((e) => e.key === 'videos/failed.bin'));
+          await catalog.outbox.release(failing!.seq, 'test', { error: 'gave up', failed: true });
+          const failed = await catalog.upsertObject(obj('videos/failed.bin', { location: 'fallback' }));
+          await waitingOnFallback(catalog, 'videos/replayed.bin', 'a'.repeat(64));
+          const [replaying] = await catalog.outbox.claim({ owner: 'test', fallback: 'local:/test', limit: 10, leaseMs: 60_000 }).then((all) => all.filter((e) => e.key === 'videos/replayed.bin'));
+          expect(await catalog.outbox.finish(replaying!.seq, 'test', 'done')).toBe(true);
+          await catalog.upsertObject(obj('videos/replayed.bin', { location: 'fallback' }));
           await catalog.upsertObject(obj('videos/orphan.bin', { location: 'fallback' }));
 
           const result = await reindex(catalog, backend, { segments: ['uploads', 'videos', 'logs'], pageSize: 3 });
-          expect(result).toEqual({ objects: 23, bytes: (22 * 23) / 2, removed: stale.length + 1 });
+          expect(result).toEqual({ objects: 23, bytes: (22 * 23) / 2, removed: stale.length + 2 });
           expect(await catalog.getByKey('videos/orphan.bin')).toBeUndefined();
+          expect(await catalog.getByKey('videos/replayed.bin')).toBeUndefined();
+          expect(await catalog.getByKey('videos/failed.bin')).toEqual(failed);
           const rows = await listAll(catalog, { limit: 1000 });
-          expect(rows).toEqual([...keys, parked.key].sort(byBytes));
+          expect(rows).toEqual([...keys, parked.key, failed.key].sort(byBytes));
           const kept = await catalog.getByKey(known.key);
           expect(kept).toMatchObject({ id: known.id, owner: 'alice', size: 4, contentType: 'application/octet-stream', location: 'primary' });
           expect(await catalog.getById(parked.id)).toEqual(parked);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -151,6 +151,14 @@ describe('bucketgate CLI against real backends', () => {
     const shared = await cli(['migrate', '--from', 'local', '--from-env', await sharing('shared-from.env', env.local), '--to', 'minio', '--to-env', await sharing('shared-to.env', env.s3), '--reindex'], { cwd: dir });
     expect(shared.code).toBe(2);
     expect(shared.stderr).toMatch(/--reindex: the source and the target share one catalog/);
+    // Checked before anything is copied: with --dry-run (refused), and a catalog that cannot be reached (exit 3).
+    const dry = await cli([...args, '--reindex', '--dry-run'], { cwd: dir });
+    expect(dry.code).toBe(2);
+    expect(dry.stderr.trim().split('\n')).toHaveLength(1);
+    const unreachable = await envFile(dir, 'no-catalog.env', { BHIV_BUCKET_PATH: join(dir, 'no-catalog'), DATABASE_URL: 'postgres://bg@127.0.0.1:9/none' });
+    const down = await cli(['migrate', '--from', 'local', '--from-env', env.local, '--to', 'local', '--to-env', unreachable, '--reindex', '--report', join(dir, 'down-catalog.json')], { cwd: dir });
+    expect(down.code, down.stderr).toBe(3);
+    for (const segment of SEGMENTS) expect(await readdir(join(dir, 'no-catalog', segment)).catch(() => [])).toEqual([]); // nothing copied
   });
 
   it('syncs only changes, and mirrors deletes with --delete', async () => {

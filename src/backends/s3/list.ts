@@ -4,7 +4,7 @@ import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ListPage, ObjectInfo } from '../../core/types.js';
 import type { S3Context } from './context.js';
 import { fromS3Error, s3Status } from './errors.js';
-import { DEFAULT_CONTENT_TYPE } from './metadata.js';
+import { DEFAULT_CONTENT_TYPE, etagOf } from './metadata.js';
 import { mapPooled } from './pool.js';
 import { headObject } from './read.js';
 
@@ -68,7 +68,7 @@ function compareUtf8(a: string, b: string): number {
 
 /** An object as ListObjectsV2 describes it (ListOptions.describe: false). */
 function asListed(key: string, o: { Size?: number; ETag?: string; LastModified?: Date }): ObjectInfo {
-  return { key, size: o.Size ?? 0, etag: o.ETag ?? '""', contentType: DEFAULT_CONTENT_TYPE, lastModified: o.LastModified ?? new Date(0), metadata: {} };
+  return { key, size: o.Size ?? 0, etag: etagOf(undefined, o.ETag), contentType: DEFAULT_CONTENT_TYPE, lastModified: o.LastModified ?? new Date(0), metadata: {} };
 }
 
 /**
