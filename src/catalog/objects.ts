@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { type CompiledQuery, type Selectable, sql } from 'kysely';
 import { StorageError } from '../core/errors.js';
 import { checkLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
 import type { CatalogDb } from './dialect.js';
+import type { ObjectsTable } from './schema.js';
 import { assertWellFormed, prefixUpperBound } from './key-order.js';
 import { toCatalogObject, toNumber } from './rows.js';
 import type { CatalogListOptions, CatalogObject, CatalogPage, CatalogStats, NewCatalogObject } from './types.js';
@@ -66,9 +67,15 @@ export async function moveLocation(c: CatalogDb, move: { key: string; sha256: st
   return result.numUpdatedRows > 0n;
 }
 
+/** Compiled once per database: every download looks an id up, and building the query each time cost more than running it. */
+const byIdQueries = new WeakMap<CatalogDb, CompiledQuery<Selectable<ObjectsTable>>>();
+
 export async function getById(c: CatalogDb, id: string): Promise<CatalogObject | undefined> {
   if (typeof id !== 'string' || id === '') return undefined;
-  const row = await c.db.selectFrom('objects').selectAll().where('id', '=', id).executeTakeFirst();
+  let byId = byIdQueries.get(c);
+  if (!byId) byIdQueries.set(c, (byId = c.db.selectFrom('objects').selectAll().where('id', '=', '').compile()));
+  const { rows } = await c.db.executeQuery<Selectable<ObjectsTable>>({ ...byId, parameters: [id] });
+  const row = rows[0];
   return row && toCatalogObject(row);
 }
 

@@ -19,6 +19,8 @@ export interface Config {
   /** Root of the local bucket (also home of the SQLite catalog and generated secrets). */
   bucketPath: string;
   maxUploadBytes: number;
+  /** Memory for the bytes of small objects served (≤ 64 KiB each); 0: no cache. */
+  smallObjectCacheBytes: number;
   host: string;
   port: number;
   /** Base URL clients use to reach the service (upload URLs, signed links). */
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = readEnv()): Config {
   const bucketPath = resolve(readString(env, 'BHIV_BUCKET_PATH', 'bucket')!);
   const maxUploadMb = readNumber(env, 'MAX_UPLOAD_SIZE_MB', 100, { min: 0.001, max: 5 * 1024 * 1024 });
   const maxUploadBytes = Math.floor(maxUploadMb * 1024 * 1024);
+  const smallObjectCacheBytes = Math.floor(readNumber(env, 'BHIV_SMALL_OBJECT_CACHE_MB', 32, { min: 0, max: 64 * 1024 }) * 1024 * 1024);
   const host = readString(env, 'HOST', '127.0.0.1')!;
   const port = readNumber(env, 'PORT', 8080, { min: 0, max: 65535, integer: true });
   const publicUrl = readUrl(env, 'PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -78,6 +81,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     backend,
     bucketPath,
     maxUploadBytes,
+    smallObjectCacheBytes,
     host,
     port,
     publicUrl,

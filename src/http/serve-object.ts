@@ -20,7 +20,8 @@ function cdnUrl(domain: string, key: string): string {
 
 /**
  * One object over HTTP: conditional requests from the catalog's record (no backend call
- * for a 304), then the body straight from the backend, ranged when asked. `download` is an
+ * for a 304), then the body straight from the backend (or, for a small object read before,
+ * from memory: service/small-objects.ts), ranged when asked. `download` is an
  * attachment; `stream` is inline for media players. Active content is never inline.
  */
 export async function serveObject(storage: Storage, request: FastifyRequest<{ Params: { id: string }; Querystring: SignedLinkQuery }>, reply: FastifyReply, mode: ServeMode) {
@@ -64,7 +65,7 @@ export async function serveObject(storage: Storage, request: FastifyRequest<{ Pa
   if (range && !ifRangeHolds(request.headers['if-range'] as string | undefined, row.etag, row.updatedAt)) range = undefined;
   let result;
   try {
-    result = await storage.openObject(row.key, range);
+    result = await storage.openForServing(row, range);
   } catch (err) {
     if (isStorageError(err, 'RangeNotSatisfiable')) {
       throw new StorageError('RangeNotSatisfiable', err.message, { details: { size: typeof err.details?.size === 'number' ? err.details.size : row.size } });

@@ -5,6 +5,7 @@ import type { Config, SegmentConfig } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
 import { StorageError } from '../core/errors.js';
 import type { KeyRules } from '../core/keys.js';
+import type { SmallObjectCache } from './small-objects.js';
 
 /** What the service's parts share: one backend (with its layers), one catalog, one policy. */
 export interface ServiceContext {
@@ -14,6 +15,8 @@ export interface ServiceContext {
   keys: KeyRules;
   policy: Policy;
   signer: RequestSigner;
+  /** Small objects' bytes by key and SHA-256 (BHIV_SMALL_OBJECT_CACHE_MB; absent when 0). */
+  smallObjects?: SmallObjectCache;
 }
 
 /** The public face of a stored object, as the API returns it. */

@@ -6,6 +6,7 @@ import { StorageError } from '../core/errors.js';
 import type { ParsedKey } from '../core/keys.js';
 import type { ByteRange, GetResult } from '../core/types.js';
 import { guessContentType, normalizeContentType } from './content-type.js';
+import { SMALL_OBJECT_BYTES, type ServedObject, cacheable, fromMemory, readSmall } from './small-objects.js';
 import { type ServiceContext, type StoredObject, segmentOf, toStored } from './context.js';
 import { guardContent } from './sniff.js';
 
@@ -57,6 +58,7 @@ export async function storeBody(
   opts: UploadOptions & { contentType: string; maxBytes: number; owner: string | null },
 ): Promise<StoredObject> {
   const checked = guardContent(segmentOf(ctx, parsed.segment), opts.contentType, body);
+  ctx.smallObjects?.drop(parsed.key); // the old content's memory (the new one has another SHA-256 anyway)
   const info = await ctx.backend.put(parsed.key, checked, {
     contentType: opts.contentType,
     maxBytes: opts.maxBytes,
@@ -101,9 +103,27 @@ export async function openObject(ctx: ServiceContext, key: string, range?: ByteR
   return ctx.backend.get(key, range ? { range } : {});
 }
 
+/**
+ * The object a catalog row describes, to serve: a small one from memory when the cache holds
+ * the content the row names (its SHA-256), else from the backend — and a small one read whole
+ * is kept for next time, if it hashes to what the row says.
+ */
+export async function openForServing(ctx: ServiceContext, row: CatalogObject, range?: ByteRange): Promise<ServedObject> {
+  const cache = ctx.smallObjects;
+  if (!cache || !cacheable(row)) return openObject(ctx, row.key, range);
+  const held = cache.get(row.key, row.sha256);
+  if (held) return fromMemory(row, held, range);
+  const result = await openObject(ctx, row.key, range);
+  if (result.range || result.info.size > SMALL_OBJECT_BYTES || result.info.sha256 !== row.sha256) return result;
+  const bytes = await readSmall(result.body, result.info.size);
+  cache.put(row.key, row.sha256, bytes);
+  return { info: result.info, body: bytes };
+}
+
 /** Deletes an object from the backend, then from the catalog. */
 export async function deleteObject(ctx: ServiceContext, parsed: ParsedKey, principal: Principal): Promise<void> {
   ctx.policy.assert(principal, 'delete', parsed);
+  ctx.smallObjects?.drop(parsed.key);
   await ctx.backend.delete(parsed.key);
   await ctx.catalog.deleteByKey(parsed.key);
 }

@@ -10,7 +10,7 @@ import { type Principal, SERVICE } from '../auth/principal.js';
 import { loadOrCreateSecret } from '../auth/secret.js';
 import { RequestSigner } from '../auth/signing.js';
 import { openCatalog } from '../catalog/index.js';
-import type { Catalog, CatalogStats } from '../catalog/types.js';
+import type { Catalog, CatalogObject, CatalogStats } from '../catalog/types.js';
 import { type Config, loadConfig } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
 import { KeyRules } from '../core/keys.js';
@@ -20,7 +20,8 @@ import { PerformanceRecorder } from '../layers/performance.js';
 import { createBackend } from './backend-factory.js';
 import { Resilience } from './layers.js';
 import type { ServiceContext, StoredObject } from './context.js';
-import { type UploadOptions, deleteObject, findReadable, listObjects, openObject, toReadable, uploadStream } from './objects.js';
+import { type UploadOptions, deleteObject, findReadable, listObjects, openForServing, openObject, toReadable, uploadStream } from './objects.js';
+import { type ServedObject, SmallObjectCache } from './small-objects.js';
 import { encryptionAtRest, healthOf, redactedConfig, visibleStats } from './status.js';
 import { type GrantRequest, type UploadGrant, completeDirectUpload, createUploadGrant, uploadWithToken } from './uploads.js';
 
@@ -51,6 +52,7 @@ export class Storage {
     resilience?.register(this.metrics);
     const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(resilience?.backend ?? rawBackend);
     this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments, loadPolicyFile(config.security.policyFile, config.segments)), signer };
+    if (config.smallObjectCacheBytes > 0) this.ctx.smallObjects = new SmallObjectCache(config.smallObjectCacheBytes);
   }
 
   get backend(): Backend {
@@ -108,6 +110,11 @@ export class Storage {
 
   openObject(key: string, range?: ByteRange): Promise<GetResult> {
     return openObject(this.ctx, key, range);
+  }
+
+  /** What `row` describes, to serve over HTTP: small objects from memory when cached (small-objects.ts). */
+  openForServing(row: CatalogObject, range?: ByteRange): Promise<ServedObject> {
+    return openForServing(this.ctx, row, range);
   }
 
   async deleteById(id: string, principal: Principal = SERVICE): Promise<void> {
