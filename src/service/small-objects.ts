@@ -20,7 +20,11 @@ export class SmallObjectCache {
   private readonly entries = new Map<string, { sha256: string; bytes: Buffer }>();
   private held = 0;
 
-  constructor(readonly maxBytes: number) {}
+  /** `onLookup`: told of every lookup, found or not (the service counts them in /metrics). */
+  constructor(
+    readonly maxBytes: number,
+    private readonly onLookup?: (found: boolean) => void,
+  ) {}
 
   get size(): { objects: number; bytes: number } {
     return { objects: this.entries.size, bytes: this.held };
@@ -29,7 +33,9 @@ export class SmallObjectCache {
   /** The cached content of `key` if it is the one with this SHA-256. */
   get(key: string, sha256: string): Buffer | undefined {
     const entry = this.entries.get(key);
-    if (!entry || entry.sha256 !== sha256) return undefined;
+    const found = entry !== undefined && entry.sha256 === sha256;
+    this.onLookup?.(found);
+    if (!found) return undefined;
     this.entries.delete(key); // most recently used goes last
     this.entries.set(key, entry);
     return entry.bytes;

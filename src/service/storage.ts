@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { JwtAuthority } from '../auth/jwt.js';
 import { Policy } from '../auth/policy.js';
 import { loadPolicyFile } from '../auth/policy-file.js';
@@ -26,6 +26,21 @@ import { encryptionAtRest, healthOf, redactedConfig, visibleStats } from './stat
 import { type GrantRequest, type UploadGrant, completeDirectUpload, createUploadGrant, uploadWithToken } from './uploads.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The small-object cache, with its lookups and its size in /metrics. */
+function smallObjectCache(maxBytes: number, registry: Registry): SmallObjectCache {
+  const lookups = new Counter({ name: 'bucketgate_small_object_cache_lookups_total', help: 'Reads of small objects, by whether memory held the content', labelNames: ['result'], registers: [registry] });
+  const cache = new SmallObjectCache(maxBytes, (found) => lookups.inc({ result: found ? 'hit' : 'miss' }));
+  new Gauge({
+    name: 'bucketgate_small_object_cache_bytes',
+    help: 'Bytes of small objects held in memory',
+    registers: [registry],
+    collect() {
+      this.set(cache.size.bytes);
+    },
+  });
+  return cache;
+}
 
 /**
  * The facade that HTTP, CLI and library users all call. Keeps the guide's five operations
@@ -52,7 +67,7 @@ export class Storage {
     resilience?.register(this.metrics);
     const backend = metricsLayer(registerBackendMetrics(this.metrics), this.performance)(resilience?.backend ?? rawBackend);
     this.ctx = { config, backend, catalog, keys, policy: new Policy(config.segments, loadPolicyFile(config.security.policyFile, config.segments)), signer };
-    if (config.smallObjectCacheBytes > 0) this.ctx.smallObjects = new SmallObjectCache(config.smallObjectCacheBytes);
+    if (config.smallObjectCacheBytes > 0) this.ctx.smallObjects = smallObjectCache(config.smallObjectCacheBytes, this.metrics);
   }
 
   get backend(): Backend {

@@ -65,6 +65,10 @@ describe('small objects are served from memory, never stale', () => {
     expect(past.res.headers.get('content-range')).toBe('bytes */4096');
     expect((await download(stored.id, { 'if-none-match': stored.etag })).res.status).toBe(304);
     expect(readsOf(stored.key)).toBe(1);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(Number(/bucketgate_small_object_cache_lookups_total\{result="hit"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
+    expect(Number(/bucketgate_small_object_cache_lookups_total\{result="miss"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/bucketgate_small_object_cache_bytes (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4096);
   });
 
   it('serves the new content after an overwrite, through this service or behind its back (another instance)', async () => {
