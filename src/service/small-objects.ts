@@ -7,6 +7,8 @@ import type { ByteRange, ObjectInfo, ResolvedRange } from '../core/types.js';
 
 /** Objects up to this size are kept whole in memory once read. */
 export const SMALL_OBJECT_BYTES = 64 * 1024;
+/** What an entry costs beyond its bytes (map entry, record, buffer object), so tiny objects cannot overrun the budget. */
+const ENTRY_OVERHEAD = 256;
 
 /**
  * The bytes of small objects recently served, kept by key and SHA-256: an entry is the content
@@ -26,6 +28,7 @@ export class SmallObjectCache {
     private readonly onLookup?: (found: boolean) => void,
   ) {}
 
+  /** `bytes`: what the entries cost, their overhead included. */
   get size(): { objects: number; bytes: number } {
     return { objects: this.entries.size, bytes: this.held };
   }
@@ -43,15 +46,19 @@ export class SmallObjectCache {
 
   /** Keeps `bytes` as the content of `key` if they hash to `sha256` (so a bad read is never kept). */
   put(key: string, sha256: string, bytes: Buffer): boolean {
-    if (bytes.length > SMALL_OBJECT_BYTES || bytes.length > this.maxBytes) return false;
+    if (bytes.length > SMALL_OBJECT_BYTES || bytes.length + ENTRY_OVERHEAD > this.maxBytes) return false;
     if (createHash('sha256').update(bytes).digest('hex') !== sha256) return false;
     this.drop(key);
-    this.entries.set(key, { sha256, bytes });
-    this.held += bytes.length;
+    // An exact copy of its own: a small Buffer is often a slice of Node's shared 8 KiB pool, which
+    // a cached slice would keep alive whole, unaccounted.
+    const own = Buffer.allocUnsafeSlow(bytes.length);
+    bytes.copy(own);
+    this.entries.set(key, { sha256, bytes: own });
+    this.held += own.length + ENTRY_OVERHEAD;
     for (const [oldest, entry] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.held -= entry.bytes.length;
+      this.held -= entry.bytes.length + ENTRY_OVERHEAD;
     }
     return true;
   }
@@ -61,7 +68,7 @@ export class SmallObjectCache {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.held -= entry.bytes.length;
+    this.held -= entry.bytes.length + ENTRY_OVERHEAD;
   }
 }
 

@@ -139,7 +139,7 @@ describe('SmallObjectCache', () => {
     const blobs = Array.from({ length: 5 }, () => randomBytes(3000));
     for (const [i, b] of blobs.entries()) expect(cache.put(`k${i}`, sha(b), b)).toBe(true);
     expect(cache.size.bytes).toBeLessThanOrEqual(10_000);
-    expect(cache.size.objects).toBe(3);
+    expect(cache.size.objects).toBe(3); // 3 × (3,000 + overhead) fit in 10,000, 4 do not
     expect(cache.get('k0', sha(blobs[0]!))).toBeUndefined();
     expect(cache.get('k2', sha(blobs[2]!))?.equals(blobs[2]!)).toBe(true); // k2 is now the most recent
     cache.put('k5', sha(blobs[0]!), blobs[0]!);
@@ -150,5 +150,10 @@ describe('SmallObjectCache', () => {
     expect(cache.put('huge', sha(Buffer.alloc(SMALL_OBJECT_BYTES + 1)), Buffer.alloc(SMALL_OBJECT_BYTES + 1))).toBe(false);
     cache.drop('k2');
     expect(cache.get('k2', sha(blobs[2]!))).toBeUndefined();
+    // Tiny objects are charged their overhead too: a 10,000-byte budget holds dozens, not thousands.
+    const tiny = new SmallObjectCache(10_000);
+    for (let i = 0; i < 1000; i++) tiny.put(`t${i}`, sha(Buffer.from([i % 256])), Buffer.from([i % 256]));
+    expect(tiny.size.objects).toBeLessThan(50);
+    expect(tiny.size.bytes).toBeLessThanOrEqual(10_000);
   });
 });
