@@ -36,8 +36,8 @@ class KyselyCatalog implements Catalog {
   moveLocation(move: { key: string; sha256: string; from: string; to: string }): Promise<boolean> {
     return guard('update', () => objects.moveLocation(this.c, move));
   }
-  deleteByKey(key: string): Promise<boolean> {
-    return guard('delete', () => objects.deleteByKey(this.c, key));
+  deleteByKey(key: string, ifUnchanged?: { updatedAt: Date; etag: string }): Promise<boolean> {
+    return guard('delete', () => objects.deleteByKey(this.c, key, ifUnchanged));
   }
   list(opts: CatalogListOptions): Promise<CatalogPage> {
     return guard('list', () => objects.listObjects(this.c, opts));

@@ -86,10 +86,12 @@ export async function getByKey(c: CatalogDb, key: string): Promise<CatalogObject
   return row && toCatalogObject(row);
 }
 
-export async function deleteByKey(c: CatalogDb, key: string): Promise<boolean> {
+export async function deleteByKey(c: CatalogDb, key: string, ifUnchanged?: { updatedAt: Date; etag: string }): Promise<boolean> {
   if (typeof key !== 'string' || key === '') return false;
   assertWellFormed(key, 'key');
-  const result = await c.db.deleteFrom('objects').where('key', '=', key).executeTakeFirst();
+  let query = c.db.deleteFrom('objects').where('key', '=', key);
+  if (ifUnchanged) query = query.where('updated_at', '=', c.time(ifUnchanged.updatedAt)).where('etag', '=', ifUnchanged.etag);
+  const result = await query.executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 

@@ -91,7 +91,8 @@ export async function reindex(catalog: Catalog, backend: Backend, opts: ReindexO
     } catch (err) {
       if (!isStorageError(err, 'NotFound')) throw err;
     }
-    if (await catalog.deleteByKey(row.key)) result.removed += 1;
+    // Only the row that was judged: an upload landing between the head and here rewrote it, and keeps it.
+    if (await catalog.deleteByKey(row.key, { updatedAt: row.updatedAt, etag: row.etag })) result.removed += 1;
   };
 
   for (const segment of opts.segments) {

@@ -66,8 +66,8 @@ export interface Catalog {
   upsertObject(obj: NewCatalogObject): Promise<CatalogObject>;
   getById(id: string): Promise<CatalogObject | undefined>;
   getByKey(key: string): Promise<CatalogObject | undefined>;
-  /** True when a row was removed. */
-  deleteByKey(key: string): Promise<boolean>;
+  /** True when a row was removed; with `ifUnchanged`, only if the row is still the one read (not rewritten since). */
+  deleteByKey(key: string, ifUnchanged?: { updatedAt: Date; etag: string }): Promise<boolean>;
   /** Records that the bytes of `key` moved (fallback → primary after a replay), if the row still describes that content. */
   moveLocation(move: { key: string; sha256: string; from: string; to: string }): Promise<boolean>;
   /** Sorted by key; stable across pages. */

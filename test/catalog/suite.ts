@@ -176,6 +176,17 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
       expect(await catalog.getByKey('logs/x.log')).toBeUndefined();
     });
 
+    it('deletes by key only the row that was read, when asked (a row rewritten since stays)', async () => {
+      const { catalog } = await fresh();
+      const read = await catalog.upsertObject(obj('logs/y.log', { etag: '"one"' }));
+      await new Promise((r) => setTimeout(r, 5));
+      const rewritten = await catalog.upsertObject(obj('logs/y.log', { etag: '"two"' }));
+      expect(await catalog.deleteByKey('logs/y.log', { updatedAt: read.updatedAt, etag: read.etag })).toBe(false);
+      expect(await catalog.getByKey('logs/y.log')).toEqual(rewritten);
+      expect(await catalog.deleteByKey('logs/y.log', { updatedAt: rewritten.updatedAt, etag: rewritten.etag })).toBe(true);
+      expect(await catalog.getByKey('logs/y.log')).toBeUndefined();
+    });
+
     it('lists in UTF-8 byte order, with the same order across small pages', async () => {
       const { catalog } = await fresh();
       const keys = [
