@@ -1,29 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
-import { answersHttp, execFileAsync, spawnLogged, stopChild, tailOf, waitUntil } from './process.js';
+import { provisionedBinary } from './provision.js';
+import { answersHttp, spawnLogged, stopChild, tailOf, waitUntil } from './process.js';
 import { type S3TestServer, createBucket } from './server.js';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const provisionScript = join(repoRoot, 'scripts/provision-minio.sh');
 
 /**
  * The MinIO binary, built once with `go install` (scripts/provision-minio.sh) and cached
- * outside the repository; the script prints its path on its last line.
+ * outside the repository.
  */
-export async function ensureMinioBinary(): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync('bash', [provisionScript], { timeout: 20 * 60_000, maxBuffer: 1 << 20 });
-    const path = stdout.trim().split('\n').pop();
-    if (!path) throw new Error('provision-minio.sh printed no path');
-    return path;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim().split('\n').pop();
-    throw new Error(stderr || `could not build MinIO: ${(err as Error).message}`);
-  }
+export function ensureMinioBinary(): Promise<string> {
+  return provisionedBinary('minio');
 }
 
 /**
