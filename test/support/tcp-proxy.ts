@@ -3,14 +3,19 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 /**
  * A tiny TCP proxy for failure tests: in front of a real server it passes traffic through,
  * slows it, drops connections part-way (a reset after a few bytes), swallows it (a black hole:
- * accepted, never answered) or refuses it. Seeded, so a run is reproducible.
+ * accepted, never answered), refuses it, or rewrites bytes on their way to the server (a
+ * corrupting hop). Seeded, so a run is reproducible. `requests` records the request line of
+ * every HTTP request that passed towards the server ("PUT /bucket/key"), to see what went on
+ * the wire.
  */
 export type ProxyMode =
   | { kind: 'pass' }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'drop'; probability: number }
   | { kind: 'blackhole' }
-  | { kind: 'refuse' };
+  | { kind: 'refuse' }
+  /** Replaces each `from` by `to` (the same length) in what clients send, within one chunk. */
+  | { kind: 'rewrite'; from: Buffer; to: Buffer };
 
 export interface TcpProxy {
   port: number;
@@ -18,6 +23,7 @@ export interface TcpProxy {
   mode: ProxyMode;
   set(mode: ProxyMode): void;
   stats: { connections: number; dropped: number; refused: number; swallowed: number };
+  requests: string[];
   /** Cuts every open connection (as a restart of the network path would). */
   cutAll(): void;
   close(): Promise<void>;
@@ -36,6 +42,8 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
   const open = new Set<Socket>();
   const stats = { connections: 0, dropped: 0, refused: 0, swallowed: 0 };
   const proxy: Partial<TcpProxy> & { mode: ProxyMode } = { mode: { kind: 'pass' } };
+  const requests: string[] = [];
+  const REQUEST_LINE = /(?:^|\r\n)(GET|PUT|POST|DELETE|HEAD) (\S+) HTTP\/1\.1\r\n/g;
 
   const server: Server = createServer((client) => {
     stats.connections++;
@@ -72,6 +80,12 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
           upstream.destroy();
           return;
         }
+        if (decides) {
+          for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) requests.push(`${m[1]} ${m[2]}`);
+          if (now.kind === 'rewrite' && now.from.length === now.to.length) {
+            for (let at = chunk.indexOf(now.from); at >= 0; at = chunk.indexOf(now.from, at + now.to.length)) now.to.copy(chunk, at);
+          }
+        }
         const write = () => {
           if (!to.destroyed && !to.write(chunk)) from.pause();
         };
@@ -94,6 +108,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
     port,
     url: `http://127.0.0.1:${port}`,
     stats,
+    requests,
     set(mode: ProxyMode) {
       proxy.mode = mode;
     },

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import { SharedPartsSha256 } from '../../core/shared-parts.js';
 import { checkMeasured, etagFromSha256 } from '../../core/streams.js';
@@ -10,8 +9,7 @@ import { writeChecksumTags } from './checksum-tags.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, sseParams } from './context.js';
 import { refuseIfExists } from './copy.js';
-import { fromS3Error } from './errors.js';
-import { withPayloadSha256 } from './integrity-headers.js';
+import { directPut } from './direct-put.js';
 import { encodeMetadata, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
 import { PartBuffers } from './part-buffers.js';
@@ -57,24 +55,14 @@ async function putSingle(ctx: S3Context, key: string, data: Buffer, put: Checked
   // One hash serves both: our checksum, and the payload hash the request is signed with.
   const sha256 = createHash('sha256').update(data).digest('hex');
   checkMeasured({ bytes: data.length, sha256: () => sha256 }, put);
-  try {
-    await ctx.client.send(
-      withPayloadSha256(new PutObjectCommand({
-        Bucket: ctx.bucket,
-        Key: key,
-        Body: data,
-        ContentLength: data.length,
-        ContentType: put.contentType,
-        ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
-        Metadata: encodeMetadata(put.metadata, sha256),
-        ...(put.createOnly ? { IfNoneMatch: '*' } : {}),
-        ...sseParams(ctx),
-      }), sha256),
-      { abortSignal: put.signal },
-    );
-  } catch (err) {
-    throw fromS3Error(err, { op: 'put', subject: key, bucket: ctx.bucket, createOnly: put.createOnly });
-  }
+  const headers: Record<string, string> = { 'content-type': put.contentType };
+  if (put.cacheControl) headers['cache-control'] = put.cacheControl;
+  if (put.createOnly) headers['if-none-match'] = '*';
+  const { ServerSideEncryption, SSEKMSKeyId } = sseParams(ctx);
+  if (ServerSideEncryption) headers['x-amz-server-side-encryption'] = ServerSideEncryption;
+  if (SSEKMSKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = SSEKMSKeyId;
+  for (const [name, value] of Object.entries(encodeMetadata(put.metadata, sha256))) headers[`x-amz-meta-${name}`] = value;
+  await directPut(ctx, { key, body: data, sha256, headers, createOnly: put.createOnly, ...(put.signal ? { signal: put.signal } : {}) });
   return infoOf(key, put, data.length, sha256, etagFromSha256(sha256));
 }
 

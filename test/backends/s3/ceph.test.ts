@@ -3,6 +3,7 @@ import { describeMultipart } from './behaviour/multipart.js';
 import { describeObjects } from './behaviour/objects.js';
 import { describePresign } from './behaviour/presign.js';
 import { describeCredentials } from './behaviour/credentials.js';
+import { describeDirectPut } from './behaviour/direct-put.js';
 import { describeInterop } from './behaviour/interop.js';
 import { describeSetup } from './behaviour/setup.js';
 import { describeConnectionTest } from './behaviour/connection.js';
@@ -14,6 +15,7 @@ describe('s3 backend on Ceph RADOS Gateway', () => {
   describeObjects(env);
   describePresign(env);
   describeCredentials(env);
+  describeDirectPut(env);
   describeInterop(env);
   describeSetup(env);
   describeConnectionTest(env);
