@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { type Backend, type Capabilities, NO_CAPABILITIES } from '../../core/backend.js';
 import { checkLimit, decodeCursor } from '../../core/cursor.js';
 import { StorageError, isStorageError } from '../../core/errors.js';
@@ -26,6 +26,8 @@ import { publicUrlOf } from './public-url.js';
 import { putObject } from './put.js';
 import { getObject, headObject } from './read.js';
 import { checkDelimiter, checkDescribe, checkIfNoneMatch, checkPutOptions } from './validate.js';
+
+const { HeadBucketCommand } = s3sdk;
 
 /**
  * The S3 backend: AWS S3, MinIO, Ceph RGW and any S3-compatible store, through the AWS SDK

@@ -1,6 +1,8 @@
-import { GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import type { S3Context } from './context.js';
 import { withContentMd5 } from './integrity-headers.js';
+
+const { GetObjectTaggingCommand, PutObjectTaggingCommand } = s3sdk;
 
 /**
  * The SHA-256 of a multipart upload is known only once the body has ended, after the upload's

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { createS3Client } from './client.js';
 import { type S3BackendOptions, resolveS3Options } from './config.js';
 import { s3ErrorName, s3Status } from './errors.js';
+
+const { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } = s3sdk;
 
 /** What went wrong, as one word a script can branch on. */
 export type ConnectionProblem =

@@ -1,4 +1,4 @@
-import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { StorageError } from '../../core/errors.js';
 import { etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
@@ -8,6 +8,8 @@ import { fromS3Error } from './errors.js';
 import { SHA_METADATA, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
 import { headForCopy, objectExists } from './read.js';
+
+const { CopyObjectCommand, DeleteObjectCommand } = s3sdk;
 
 /** Fails with AlreadyExists if `key` exists: a check before any work, for stores that ignore If-None-Match on copies. */
 export async function refuseIfExists(ctx: S3Context, key: string): Promise<void> {

@@ -1,8 +1,10 @@
-import { DeleteObjectCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { isStorageError } from '../../core/errors.js';
 import type { DeleteManyResult } from '../../core/types.js';
 import type { S3Context } from './context.js';
 import { fromS3Error } from './errors.js';
+
+const { DeleteObjectCommand, DeleteObjectsCommand } = s3sdk;
 
 /** DeleteObjects takes at most this many keys. */
 const BATCH = 1000;

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { encodeCursor } from '../../core/cursor.js';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ListPage, ObjectInfo } from '../../core/types.js';
@@ -7,6 +7,8 @@ import { fromS3Error, s3Status } from './errors.js';
 import { DEFAULT_CONTENT_TYPE, etagOf } from './metadata.js';
 import { mapPooled } from './pool.js';
 import { headObject } from './read.js';
+
+const { ListObjectsV2Command } = s3sdk;
 
 /** Sorts after every string that starts with the same prefix (no UTF-8 character is above it). */
 const HIGHEST = '\u{10FFFF}';

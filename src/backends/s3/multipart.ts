@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  type CompletedPart,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  type CreateMultipartUploadCommandInput,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart, CreateMultipartUploadCommandInput } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { StorageError } from '../../core/errors.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, sseParams } from './context.js';
 import { type S3ErrorContext, fromS3Error } from './errors.js';
 import { withPayloadSha256 } from './integrity-headers.js';
+
+const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand } = s3sdk;
 
 /** Runs part uploads with at most `limit` in flight; the first failure is kept and rethrown. */
 class PartQueue {

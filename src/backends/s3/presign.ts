@@ -1,9 +1,11 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { StorageError } from '../../core/errors.js';
 import type { PresignedRequest, PresignOptions } from '../../core/types.js';
 import { type S3Context, sseParams } from './context.js';
 import { fromS3Error } from './errors.js';
 import { DEFAULT_CONTENT_TYPE } from './metadata.js';
+
+const { GetObjectCommand, PutObjectCommand } = s3sdk;
 
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_EXPIRES_SECONDS = 7 * 24 * 3600;

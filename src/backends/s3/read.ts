@@ -1,5 +1,5 @@
 import { Readable, Transform, addAbortSignal } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import { rangeHeader, resolveRange } from '../../core/range.js';
 import type { GetOptions, GetResult, ObjectInfo, ResolvedRange } from '../../core/types.js';
@@ -8,6 +8,8 @@ import { fromS3Error } from './errors.js';
 import { mayCarryChecksumTags, readChecksumTags } from './checksum-tags.js';
 import { objectInfoFrom } from './metadata.js';
 import { checkRangeShape } from './validate.js';
+
+const { GetObjectCommand, HeadObjectCommand } = s3sdk;
 
 /**
  * Adds the SHA-256 of a multipart upload of ours, kept in tags (see checksum-tags.ts): one

@@ -1,32 +1,11 @@
-import {
-  CreateBucketCommand,
-  DeleteBucketPolicyCommand,
-  DeleteObjectCommand,
-  DeletePublicAccessBlockCommand,
-  type CORSRule,
-  GetBucketCorsCommand,
-  GetBucketLifecycleConfigurationCommand,
-  GetBucketPolicyCommand,
-  GetBucketReplicationCommand,
-  GetBucketVersioningCommand,
-  GetPublicAccessBlockCommand,
-  HeadBucketCommand,
-  type LifecycleRule,
-  PutBucketCorsCommand,
-  PutBucketLifecycleConfigurationCommand,
-  PutBucketPolicyCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  PutPublicAccessBlockCommand,
-  type PublicAccessBlockConfiguration,
-  type ReplicationConfiguration,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { CORSRule, LifecycleRule, PublicAccessBlockConfiguration, ReplicationConfiguration, S3Client } from '@aws-sdk/client-s3';
+import { s3sdk } from './sdk.js';
 import { StorageError } from '../../core/errors.js';
 import type { S3Backend } from './backend.js';
 import { fromS3Error, s3ErrorName, s3Status } from './errors.js';
 import { withContentMd5 } from './integrity-headers.js';
+
+const { CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeletePublicAccessBlockCommand, GetBucketCorsCommand, GetBucketLifecycleConfigurationCommand, GetBucketPolicyCommand, GetBucketReplicationCommand, GetBucketVersioningCommand, GetPublicAccessBlockCommand, HeadBucketCommand, PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, PutObjectCommand, PutPublicAccessBlockCommand } = s3sdk;
 
 export { minimalIamPolicy } from './iam-policy.js';
 
