@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors.js';
 import { OffThreadSha256 } from './sha256-worker.js';
 
@@ -75,6 +75,31 @@ export class MeasuringStream extends Transform {
     this.digest ??= this.hash!.digest('hex');
     return this.digest;
   }
+}
+
+/**
+ * A body whose bytes are all in memory already (a small local read). It streams like any
+ * other; a backend that would gather a small body into one buffer anyway takes the bytes as
+ * they are (`wholeBytes`) and skips the stream machinery: pipeline, abort controller,
+ * transform and async iteration cost ~0.14 ms of CPU per object, a tenth of what a 64 KiB
+ * migration to S3 spent per object.
+ */
+export class BytesBody extends Readable {
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.bytes.length > 0) this.push(this.bytes);
+    this.push(null);
+  }
+}
+
+/** The whole of a BytesBody nobody has read from yet, taken (the stream is spent); else undefined. */
+export function takeWholeBytes(body: Readable): Buffer | undefined {
+  if (!(body instanceof BytesBody) || body.readableDidRead || body.destroyed) return undefined;
+  body.destroy();
+  return body.bytes;
 }
 
 /** Checks what a MeasuringStream saw against what the caller promised. */

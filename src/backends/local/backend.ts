@@ -5,6 +5,7 @@ import { checkLimit, decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
 import { resolveRange } from '../../core/range.js';
+import { BytesBody } from '../../core/streams.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -35,15 +36,6 @@ import { commitStaged, stageBody } from './write.js';
 
 /** Keys deleted at once by deleteMany. */
 const DELETE_PARALLEL = 8;
-
-function bufferBody(buffer: Buffer): Readable {
-  return new Readable({
-    read() {
-      this.push(buffer);
-      this.push(null);
-    },
-  });
-}
 
 function emptyBody(): Readable {
   return new Readable({
@@ -102,7 +94,7 @@ export class LocalBackend implements Backend {
       const range: ResolvedRange | undefined = opts.range ? resolveRange(opts.range, info.size) : undefined;
       const start = range?.start ?? 0;
       const end = range?.end ?? info.size - 1;
-      const body = end < start ? emptyBody() : bufferBody(small.data.subarray(start, end + 1));
+      const body = end < start ? emptyBody() : new BytesBody(small.data.subarray(start, end + 1));
       if (opts.signal) addAbortSignal(opts.signal, body);
       return range ? { info, body, range } : { info, body };
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import { SharedPartsSha256 } from '../../core/shared-parts.js';
-import { checkMeasured, etagFromSha256 } from '../../core/streams.js';
+import { checkMeasured, etagFromSha256, takeWholeBytes } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MeasuredBody } from './body.js';
 import { writeChecksumTags } from './checksum-tags.js';
@@ -29,8 +29,15 @@ function infoOf(key: string, put: CheckedPut, size: number, sha256: string | und
  * after the same checks, and aborted otherwise.
  */
 export async function putObject(ctx: S3Context, key: string, body: Readable, put: CheckedPut): Promise<ObjectInfo> {
-  const measured = new MeasuredBody(body, { maxBytes: put.maxBytes, contentLength: put.contentLength, key, signal: put.signal });
   const threshold = ctx.opts.multipartThresholdBytes;
+  // A body already whole in memory (a small local read) is sent as it is, past the stream machinery.
+  const whole = takeWholeBytes(body);
+  if (whole !== undefined) {
+    if (whole.length > put.maxBytes) throw new StorageError('TooLarge', `body is larger than the limit of ${put.maxBytes} bytes`, { details: { limit: put.maxBytes } });
+    if (whole.length <= threshold) return putSingle(ctx, key, whole, put);
+    body = Readable.from([whole]);
+  }
+  const measured = new MeasuredBody(body, { maxBytes: put.maxBytes, contentLength: put.contentLength, key, signal: put.signal });
   const buffered: Buffer[] = [];
   let bufferedBytes = 0;
   const chunks = measured.chunks();

@@ -1,7 +1,8 @@
 import { type Server, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MiB, bodyOf, expectCode, getBytes, randomName } from '../../../conformance/helpers.js';
+import { BytesBody } from '../../../../src/core/streams.js';
+import { MiB, bodyOf, expectCode, getBytes, randomName, sha256 } from '../../../conformance/helpers.js';
 import { freePort } from '../../../support/ports.js';
 import { type TcpProxy, startTcpProxy } from '../../../support/tcp-proxy.js';
 import type { S3TestServer } from '../../../servers/server.js';
@@ -99,6 +100,31 @@ export function describeDirectPut(env: () => S3TestEnv): void {
         cursor = page.cursor;
       } while (cursor);
       expect(listed.sort()).toEqual(names.map((n) => `${dir}/${n}`).sort());
+    });
+
+    it('a body already whole in memory (a small local read) is checked as any other: limit, length, checksum', async () => {
+      const { backend } = env();
+      const key = `uploads/dp-${randomName()}/bytes.bin`;
+      const bytes = Buffer.from('bytes already in memory');
+      await expectCode(backend.put(key, new BytesBody(bytes), { maxBytes: bytes.length - 1 }), 'TooLarge');
+      await expectCode(backend.put(key, new BytesBody(bytes), { contentLength: bytes.length + 1 }), 'InvalidArgument');
+      await expectCode(backend.put(key, new BytesBody(bytes), { sha256: sha256(Buffer.from('other')) }), 'ChecksumMismatch');
+      await expectCode(backend.head(key), 'NotFound');
+      const info = await backend.put(key, new BytesBody(bytes), { contentLength: bytes.length, sha256: sha256(bytes), maxBytes: bytes.length });
+      expect(info.sha256).toBe(sha256(bytes));
+      expect((await getBytes(backend, key)).equals(bytes)).toBe(true);
+    });
+
+    it('a whole-in-memory body above the threshold still goes up in parts', async () => {
+      const { backendWith, server } = env();
+      const proxy = await proxied();
+      const backend = await backendWith({ endpoint: proxy.url, multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB });
+      const key = `uploads/dp-${randomName()}/big-bytes.bin`;
+      const bytes = Buffer.alloc(6 * MiB, 7);
+      expect((await backend.put(key, new BytesBody(bytes))).sha256).toBe(sha256(bytes));
+      expect(proxy.requests.filter((r) => r.startsWith('PUT ') && r.includes('partNumber='))).toHaveLength(2);
+      expect(proxy.requests).not.toContain(`PUT /${server.bucket}/${key}`);
+      expect((await getBytes(backend, key)).equals(bytes)).toBe(true);
     });
 
     it('keeps content type, cache control and metadata on the object', async () => {
