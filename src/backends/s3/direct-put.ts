@@ -195,8 +195,10 @@ export async function directPut(ctx: S3Context, req: DirectPutRequest): Promise<
       const mapped = fromS3Error(err, mapping);
       const retry = mapped.code === 'BackendUnavailable' && attempt < ctx.opts.maxAttempts && !req.signal?.aborted;
       if (!retry) throw mapped;
-      // Full jitter over 100 ms × 2^attempt, capped at 20 s (the SDK's standard retry).
-      await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+      // Full jitter over 100 ms × 2^attempt, capped at 20 s (the SDK's standard retry); an abort ends the wait.
+      await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt), undefined, req.signal ? { signal: req.signal } : {}).catch((err: unknown) => {
+        throw fromS3Error(err, mapping);
+      });
     }
   }
 }

@@ -161,6 +161,19 @@ export function describeDirectPut(env: () => S3TestEnv): void {
       await expectCode(env().backend.head(key), 'NotFound');
     });
 
+    it('an abort while waiting to retry ends the upload at once', async () => {
+      const { backendWith, server } = env();
+      const front = await flakyFront(server, 1000);
+      closers.push(front.close);
+      const backend = await backendWith({ endpoint: front.url, maxAttempts: 10 });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 1000);
+      const started = Date.now();
+      await expectCode(backend.put(`uploads/dp-${randomName()}/waiting.txt`, bodyOf('x'), { signal: controller.signal }), 'InvalidArgument');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(front.seen()).toBeLessThan(10);
+    });
+
     it('does not retry what a retry cannot fix (403 AccessDenied): one request, Forbidden', async () => {
       const { backendWith, server } = env();
       const front = await flakyFront(server, 5, { status: 403, code: 'AccessDenied' });
