@@ -5,9 +5,9 @@
  * 64 KiB, and one file of 200 MiB. Every run copies into a fresh, empty target bucket (made
  * and removed untimed), so neither tool can skip anything.
  *
- * Both tools run as they ship: bucketgate with `--concurrency 8` (its default), rclone with its
- * defaults (4 transfers, 8 checkers; single PUT up to 200 MiB, 5 MiB chunks above). The wall
- * time of the whole command is measured, process start-up included.
+ * Both tools run as they ship, with their defaults: bucketgate 16 objects in flight (at most 4
+ * over 16 MiB), rclone 4 transfers and 8 checkers (single PUT up to 200 MiB, 5 MiB chunks
+ * above). The wall time of the whole command is measured, process start-up included.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DEFAULT_CONCURRENCY } from '../src/service/transfer.js';
 import { SkipBench, defineBench } from './lib/bench.js';
 import { findCommand, runQuiet } from './lib/commands.js';
 import { bigFileBytes, freshDir, randomFile } from './lib/files.js';
@@ -25,7 +26,6 @@ import { type S3TestServer, rawClient } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
 const SMALL_BYTES = 64 * 1024;
-const CONCURRENCY = 8;
 const REMOTE = 'BENCHMINIO';
 
 function smallCount(): number {
@@ -174,7 +174,7 @@ export default defineBench({
                 const f = files!;
                 await execFileAsync(
                   cli.command,
-                  [...cli.prefix, 'migrate', '--from', 'local', '--from-env', f.fromEnv, '--to', 'minio', '--to-env', f.toEnv, '--concurrency', String(CONCURRENCY), '--json', '--report', f.report],
+                  [...cli.prefix, 'migrate', '--from', 'local', '--from-env', f.fromEnv, '--to', 'minio', '--to-env', f.toEnv, '--json', '--report', f.report],
                   { cwd: work, env: cliEnv({}), maxBuffer: 16 << 20 },
                 );
               },
@@ -195,7 +195,7 @@ export default defineBench({
         );
         ctx.report({
           figure: `migrate ${set.label}`,
-          subject: `bucketgate migrate --concurrency ${CONCURRENCY} (${cli.label})`,
+          subject: `bucketgate migrate, defaults: ${DEFAULT_CONCURRENCY} in flight (${cli.label})`,
           subjectValue: bg!.seconds.median,
           anchor: 'rclone copy (defaults)',
           anchorValue: rc!.seconds.median,

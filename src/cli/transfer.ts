@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ReindexResult } from '../catalog/reindex.js';
 import type { Catalog } from '../catalog/types.js';
 import { StorageError, isStorageError } from '../core/errors.js';
-import { type TransferReport, transfer } from '../service/transfer.js';
+import { DEFAULT_CONCURRENCY, type TransferReport, transfer } from '../service/transfer.js';
 import { openBackend, parseConcurrency } from './backends.js';
 import { Progress, formatBytes, printJson, table } from './output.js';
 
@@ -86,7 +86,7 @@ function common(cmd: Command): Command {
     .option('--from-env <file>', 'variables of the source backend (default: environment and .env)')
     .option('--to-env <file>', 'variables of the target backend (default: environment and .env)')
     .option('--segment <name...>', 'only these segments (default: all)')
-    .option('--concurrency <n>', 'objects in flight at once', '8')
+    .option('--concurrency <n>', 'objects in flight at once (of them at most 4 over 16 MiB)', String(DEFAULT_CONCURRENCY))
     .option('--dry-run', 'show what would change, change nothing')
     .option('--verify', 'read every copied object back and compare its SHA-256')
     .option('--report <file>', 'where to write the JSON report')

@@ -11,6 +11,7 @@ import type { ObjectInfo } from '../core/types.js';
  */
 export interface TransferOptions {
   segments: readonly string[];
+  /** Objects in flight at once (default 16); of them, at most LARGE_IN_FLIGHT large ones. */
   concurrency?: number;
   dryRun?: boolean;
   /** Read every copied object back from the target and compare its SHA-256. */
@@ -75,6 +76,33 @@ async function hashOf(backend: Backend, key: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * Objects copied at once. Many small objects gain from more requests in flight (1,000 × 64 KiB
+ * to MinIO on two cores: 16 or 32 in flight took ~10 % less time than 8, and less CPU); a
+ * large object holds up to a few parts in memory while it uploads (S3: part size × queue size,
+ * 20 MiB by default), so at most LARGE_IN_FLIGHT of those go at once whatever the concurrency.
+ */
+export const DEFAULT_CONCURRENCY = 16;
+const LARGE_IN_FLIGHT = 4;
+const LARGE_BYTES = 16 * 1024 * 1024;
+
+/** A counting semaphore: `run` waits for one of `slots` to be free. */
+function limiter(slots: number): <R>(work: () => Promise<R>) => Promise<R> {
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
@@ -96,21 +124,25 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
   let doneBytes = 0;
   const progress = () => opts.onProgress?.({ doneBytes, doneItems: items.length, totalBytes, totalItems: sources.length });
 
-  await pool(sources, opts.concurrency ?? 8, async (source) => {
+  const large = limiter(LARGE_IN_FLIGHT);
+  const copy = async (source: ObjectInfo) => {
+    // Listings may lack metadata (S3, Supabase): the read's own info is complete.
+    const { body, info } = await from.get(source.key);
+    return to.put(source.key, body, {
+      contentType: info.contentType,
+      metadata: info.metadata,
+      contentLength: info.size,
+      sha256: info.sha256 ?? source.sha256,
+    });
+  };
+  await pool(sources, opts.concurrency ?? DEFAULT_CONCURRENCY, async (source) => {
     const item: TransferItem = { key: source.key, size: source.size, action: 'skipped' };
     try {
       const existing = onTarget.has(source.key) ? await targetInfo(to, source.key) : undefined;
       if (!existing || !sameContent(source, existing)) {
         if (opts.dryRun) item.action = 'would-copy';
         else {
-          // Listings may lack metadata (S3, Supabase): the read's own info is complete.
-          const { body, info } = await from.get(source.key);
-          const written = await to.put(source.key, body, {
-            contentType: info.contentType,
-            metadata: info.metadata,
-            contentLength: info.size,
-            sha256: info.sha256 ?? source.sha256,
-          });
+          const written = await (source.size > LARGE_BYTES ? large(() => copy(source)) : copy(source));
           if (written.size !== source.size) throw new Error(`target holds ${written.size} bytes, source ${source.size}`);
           if (opts.verify && source.sha256 && (await hashOf(to, source.key)) !== source.sha256) throw new Error('checksum differs after copy');
           item.action = 'copied';
@@ -129,7 +161,7 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
   if (opts.deleteExtraneous) {
     const wanted = new Set(sources.map((o) => o.key));
     const extraneous = (await listAll(to, opts.segments, false)).filter((o) => !wanted.has(o.key));
-    await pool(extraneous, opts.concurrency ?? 8, async (o) => {
+    await pool(extraneous, opts.concurrency ?? DEFAULT_CONCURRENCY, async (o) => {
       const item: TransferItem = { key: o.key, size: o.size, action: opts.dryRun ? 'would-delete' : 'deleted' };
       try {
         if (!opts.dryRun) await to.delete(o.key);
