@@ -6,7 +6,7 @@
  * and removed untimed), so neither tool can skip anything.
  *
  * Both tools run as they ship, with their defaults: bucketgate 16 objects in flight (at most 4
- * over 16 MiB), rclone 4 transfers and 8 checkers (single PUT up to 200 MiB, 5 MiB chunks
+ * over 1 MiB), rclone 4 transfers and 8 checkers (single PUT up to 200 MiB, 5 MiB chunks
  * above). The wall time of the whole command is measured, process start-up included.
  */
 import { execFile } from 'node:child_process';

@@ -86,7 +86,7 @@ function common(cmd: Command): Command {
     .option('--from-env <file>', 'variables of the source backend (default: environment and .env)')
     .option('--to-env <file>', 'variables of the target backend (default: environment and .env)')
     .option('--segment <name...>', 'only these segments (default: all)')
-    .option('--concurrency <n>', 'objects in flight at once (of them at most 4 over 16 MiB)', String(DEFAULT_CONCURRENCY))
+    .option('--concurrency <n>', 'objects in flight at once (of them at most 4 over 1 MiB)', String(DEFAULT_CONCURRENCY))
     .option('--dry-run', 'show what would change, change nothing')
     .option('--verify', 'read every copied object back and compare its SHA-256')
     .option('--report <file>', 'where to write the JSON report')

@@ -11,7 +11,7 @@ import type { ObjectInfo } from '../core/types.js';
  */
 export interface TransferOptions {
   segments: readonly string[];
-  /** Objects in flight at once (default 16); of them, at most LARGE_IN_FLIGHT large ones. */
+  /** Objects in flight at once (default 16); of them, at most 4 over 1 MiB. */
   concurrency?: number;
   dryRun?: boolean;
   /** Read every copied object back from the target and compare its SHA-256. */
@@ -78,13 +78,15 @@ async function hashOf(backend: Backend, key: string): Promise<string> {
 
 /**
  * Objects copied at once. Many small objects gain from more requests in flight (1,000 × 64 KiB
- * to MinIO on two cores: 16 or 32 in flight took ~10 % less time than 8, and less CPU); a
- * large object holds up to a few parts in memory while it uploads (S3: part size × queue size,
- * 20 MiB by default), so at most LARGE_IN_FLIGHT of those go at once whatever the concurrency.
+ * to MinIO on two cores: 16 or 32 in flight took ~10 % less time than 8, and less CPU). A
+ * larger object holds memory while it uploads (S3 gathers a body up to its multipart threshold,
+ * 16 MiB, in one buffer, and keeps part size × queue size of a larger one, 20 MiB), so at most
+ * LARGE_IN_FLIGHT objects over LARGE_BYTES go at once, whatever the concurrency: worst case
+ * ~12 MiB + 4 × 20 MiB, below the 8 × 16 MiB that 8 in flight could hold before.
  */
 export const DEFAULT_CONCURRENCY = 16;
 const LARGE_IN_FLIGHT = 4;
-const LARGE_BYTES = 16 * 1024 * 1024;
+const LARGE_BYTES = 1024 * 1024;
 
 /** A counting semaphore: `run` waits for one of `slots` to be free. */
 function limiter(slots: number): <R>(work: () => Promise<R>) => Promise<R> {

@@ -39,11 +39,11 @@ function counting(target: Backend) {
 }
 
 describe('transfer concurrency', () => {
-  it(`copies ${DEFAULT_CONCURRENCY} small objects at once by default, but at most 4 over 16 MiB`, async () => {
+  it(`copies ${DEFAULT_CONCURRENCY} small objects at once by default, but at most 4 over 1 MiB`, async () => {
     const source = await localBucket();
     const target = await localBucket();
     for (let i = 0; i < 40; i++) await source.put(`uploads/small/${i}.bin`, Readable.from([Buffer.alloc(1024, i)]));
-    for (let i = 0; i < 8; i++) await source.put(`videos/large/${i}.bin`, Readable.from([Buffer.alloc(16 * MiB + 1, i)]));
+    for (let i = 0; i < 8; i++) await source.put(`videos/large/${i}.bin`, Readable.from([Buffer.alloc(MiB + 1, i)]));
     const { backend, most } = counting(target);
     const report = await transfer(source, backend, { segments: ['uploads', 'videos'] });
     expect(report.totals.copied).toBe(48);
@@ -51,13 +51,13 @@ describe('transfer concurrency', () => {
     expect(most.large).toBe(4);
     expect(most.small).toBeGreaterThan(4);
     expect(most.all).toBe(DEFAULT_CONCURRENCY);
-    expect((await target.head('videos/large/7.bin')).size).toBe(16 * MiB + 1);
+    expect((await target.head('videos/large/7.bin')).size).toBe(MiB + 1);
   });
 
   it('never runs more than --concurrency at once, large or small', async () => {
     const source = await localBucket();
     const target = await localBucket();
-    for (let i = 0; i < 6; i++) await source.put(`videos/large/${i}.bin`, Readable.from([Buffer.alloc(16 * MiB + 1, i)]));
+    for (let i = 0; i < 6; i++) await source.put(`videos/large/${i}.bin`, Readable.from([Buffer.alloc(MiB + 1, i)]));
     const { backend, most } = counting(target);
     await transfer(source, backend, { segments: ['videos'], concurrency: 2 });
     expect(most.large).toBe(2);

@@ -57,38 +57,60 @@ class NodeSha256 {
 interface Target {
   /** The bucket's base URL, path included (`http://host:9000/bucket` or `https://bucket.s3.region.amazonaws.com/`). */
   base: URL;
+  /** The host to connect to: an IPv6 address without its brackets. */
+  hostname: string;
   signer: SignatureV4;
 }
 
-const targets = new WeakMap<S3Client, Target>();
+interface AuthScheme {
+  name?: string;
+  signingName?: string;
+  signingRegion?: string;
+}
 
-function targetOf(ctx: S3Context): Target {
+/** Per client: where its PutObjects go, or null where plain SigV4 does not apply (S3 Express buckets). */
+const targets = new WeakMap<S3Client, Promise<Target | null>>();
+
+async function resolveTarget(ctx: S3Context): Promise<Target | null> {
+  const { opts, client } = ctx;
+  const endpoint = client.config.endpointProvider({
+    Bucket: ctx.bucket,
+    Region: opts.region,
+    UseFIPS: await client.config.useFipsEndpoint(),
+    UseDualStack: await client.config.useDualstackEndpoint(),
+    ForcePathStyle: opts.forcePathStyle,
+    Accelerate: false,
+    ...(opts.endpoint ? { Endpoint: opts.endpoint } : {}),
+  });
+  const scheme = (endpoint.properties?.authSchemes as AuthScheme[] | undefined)?.[0];
+  if (scheme && scheme.name !== 'sigv4') return null;
+  const base = new URL(endpoint.url.href);
+  return {
+    base,
+    hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+    signer: new SignatureV4({
+      credentials: () => client.config.credentials(),
+      region: scheme?.signingRegion ?? opts.region,
+      service: scheme?.signingName ?? 's3',
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    }),
+  };
+}
+
+function targetOf(ctx: S3Context): Promise<Target | null> {
   let target = targets.get(ctx.client);
   if (!target) {
-    const { opts } = ctx;
-    const endpoint = ctx.client.config.endpointProvider({
-      Bucket: ctx.bucket,
-      Region: opts.region,
-      UseFIPS: false,
-      UseDualStack: false,
-      ForcePathStyle: opts.forcePathStyle,
-      Accelerate: false,
-      ...(opts.endpoint ? { Endpoint: opts.endpoint } : {}),
-    });
-    const scheme = (endpoint.properties?.authSchemes as { signingRegion?: string }[] | undefined)?.[0];
-    target = {
-      base: new URL(endpoint.url.href),
-      signer: new SignatureV4({
-        credentials: () => ctx.client.config.credentials(),
-        region: scheme?.signingRegion ?? opts.region,
-        service: 's3',
-        sha256: NodeSha256,
-        uriEscapePath: false,
-      }),
-    };
+    target = resolveTarget(ctx);
     targets.set(ctx.client, target);
+    target.catch(() => targets.delete(ctx.client)); // a failed resolution is tried again next time
   }
   return target;
+}
+
+/** Whether this backend's single PutObjects can go directly (plain SigV4), else through the SDK. */
+export async function canPutDirectly(ctx: S3Context): Promise<boolean> {
+  return (await targetOf(ctx)) !== null;
 }
 
 /** A key as a URL path: each part percent-encoded as the SDK does (RFC 3986, `!'()*` too). */
@@ -122,10 +144,10 @@ function timeoutError(what: string): Error {
 async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): Promise<string | undefined> {
   const { base } = target;
   const path = `${base.pathname.replace(/\/$/, '')}/${keyPath(req.key)}`;
-  const signed = await target.signer.sign({
+  const request = {
     method: 'PUT',
     protocol: base.protocol,
-    hostname: base.hostname,
+    hostname: target.hostname,
     ...(base.port ? { port: Number(base.port) } : {}),
     path,
     query: {},
@@ -135,7 +157,9 @@ async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): 
       'content-length': String(req.body.length),
       'x-amz-content-sha256': req.sha256,
     },
-  });
+  };
+  // The clock offset the SDK learnt from the store's answers (RequestTimeTooSkewed), if any.
+  const signed = await target.signer.sign(request, { signingDate: new Date(Date.now() + (ctx.client.config.systemClockOffset ?? 0)) });
   const agents = clientAgents(ctx.client);
   const https = base.protocol === 'https:';
   return new Promise<string | undefined>((resolve, reject) => {
@@ -146,7 +170,7 @@ async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): 
     };
     const options = {
       method: 'PUT',
-      hostname: base.hostname,
+      hostname: target.hostname,
       ...(base.port ? { port: Number(base.port) } : {}),
       path,
       headers: signed.headers,
@@ -154,7 +178,8 @@ async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): 
     };
     const onResponse = (res: IncomingMessage) => {
       const requestId = res.headers['x-amz-request-id'];
-      if (res.statusCode === 200) {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
         res.resume();
         res.on('end', () => resolve(res.headers.etag));
         res.on('error', fail);
@@ -166,7 +191,7 @@ async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): 
       res.on('data', (chunk: string) => {
         if (text.length < 65536) text += chunk;
       });
-      res.on('end', () => fail(serviceError(res.statusCode ?? 0, text, typeof requestId === 'string' ? requestId : undefined)));
+      res.on('end', () => fail(serviceError(status, text, typeof requestId === 'string' ? requestId : undefined)));
       res.on('error', fail);
     };
     const sent: ClientRequest = https
@@ -184,15 +209,20 @@ async function sendOnce(ctx: S3Context, target: Target, req: DirectPutRequest): 
   });
 }
 
-/** Stores `req.body` at `req.key` in one PutObject; the store's ETag, if it sent one. */
+/**
+ * Stores `req.body` at `req.key` in one PutObject; the store's ETag, if it sent one. Only for
+ * backends where canPutDirectly holds.
+ */
 export async function directPut(ctx: S3Context, req: DirectPutRequest): Promise<string | undefined> {
-  const target = targetOf(ctx);
   const mapping = { op: 'put', subject: req.key, bucket: ctx.bucket, createOnly: req.createOnly };
   for (let attempt = 1; ; attempt++) {
     try {
+      const target = await targetOf(ctx);
+      if (!target) throw new Error('directPut: this bucket needs the SDK (canPutDirectly is false)');
       return await sendOnce(ctx, target, req);
     } catch (err) {
-      const mapped = fromS3Error(err, mapping);
+      // An abort that lands while the answer streams in shows as a reset socket: it is an abort.
+      const mapped = fromS3Error(req.signal?.aborted ? Object.assign(new Error('aborted'), { name: 'AbortError' }) : err, mapping);
       const retry = mapped.code === 'BackendUnavailable' && attempt < ctx.opts.maxAttempts && !req.signal?.aborted;
       if (!retry) throw mapped;
       // Full jitter over 100 ms × 2^attempt, capped at 20 s (the SDK's standard retry); an abort ends the wait.

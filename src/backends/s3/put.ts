@@ -9,11 +9,16 @@ import { writeChecksumTags } from './checksum-tags.js';
 import { MAX_PARTS } from './config.js';
 import { type S3Context, sseParams } from './context.js';
 import { refuseIfExists } from './copy.js';
-import { directPut } from './direct-put.js';
+import { canPutDirectly, directPut } from './direct-put.js';
+import { s3Call } from './errors.js';
+import { withPayloadSha256 } from './integrity-headers.js';
+import { s3sdk } from './sdk.js';
 import { encodeMetadata, etagOf } from './metadata.js';
 import { MultipartUpload } from './multipart.js';
 import { PartBuffers } from './part-buffers.js';
 import type { CheckedPut } from './validate.js';
+
+const { PutObjectCommand } = s3sdk;
 
 function infoOf(key: string, put: CheckedPut, size: number, sha256: string | undefined, etag: string): ObjectInfo {
   const info: ObjectInfo = { key, size, etag, contentType: put.contentType, lastModified: new Date(), metadata: { ...put.metadata } };
@@ -68,8 +73,29 @@ async function putSingle(ctx: S3Context, key: string, data: Buffer, put: Checked
   const { ServerSideEncryption, SSEKMSKeyId } = sseParams(ctx);
   if (ServerSideEncryption) headers['x-amz-server-side-encryption'] = ServerSideEncryption;
   if (SSEKMSKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = SSEKMSKeyId;
-  for (const [name, value] of Object.entries(encodeMetadata(put.metadata, sha256))) headers[`x-amz-meta-${name}`] = value;
-  await directPut(ctx, { key, body: data, sha256, headers, createOnly: put.createOnly, ...(put.signal ? { signal: put.signal } : {}) });
+  const metadata = encodeMetadata(put.metadata, sha256);
+  for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
+  if (await canPutDirectly(ctx)) {
+    await directPut(ctx, { key, body: data, sha256, headers, createOnly: put.createOnly, ...(put.signal ? { signal: put.signal } : {}) });
+  } else {
+    // Buckets whose endpoint rules want another signature (S3 Express) go through the SDK.
+    await s3Call({ op: 'put', subject: key, bucket: ctx.bucket, createOnly: put.createOnly }, () =>
+      ctx.client.send(
+        withPayloadSha256(new PutObjectCommand({
+          Bucket: ctx.bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentType: put.contentType,
+          ...(put.cacheControl ? { CacheControl: put.cacheControl } : {}),
+          Metadata: metadata,
+          ...(put.createOnly ? { IfNoneMatch: '*' } : {}),
+          ...sseParams(ctx),
+        }), sha256),
+        { abortSignal: put.signal },
+      ),
+    );
+  }
   return infoOf(key, put, data.length, sha256, etagFromSha256(sha256));
 }
 

@@ -3,6 +3,7 @@ import { createS3Backend, type S3BackendOptions } from '../../../src/backends/s3
 import { makeCursor, readCursor, startAfterFor } from '../../../src/backends/s3/list.js';
 import { decodeMetadata, encodeMetadata } from '../../../src/backends/s3/metadata.js';
 import { multipartEtag } from '../../../src/backends/s3/multipart.js';
+import { canPutDirectly } from '../../../src/backends/s3/direct-put.js';
 import { decodeCursor, encodeCursor } from '../../../src/core/cursor.js';
 
 describe('metadata encoding', () => {
@@ -81,6 +82,28 @@ describe('public URLs', () => {
   it('no public segment: the capability is off', async () => {
     const backend = await createS3Backend({ bucket: 'media' });
     expect(backend.capabilities.publicUrls).toBe(false);
+    await backend.close();
+  });
+});
+
+describe('single PutObject: direct or through the SDK', () => {
+  const contextOf = (backend: unknown) => (backend as { ctx: Parameters<typeof canPutDirectly>[0] }).ctx;
+
+  it('goes direct for plain SigV4 buckets: AWS, an endpoint, an IPv6 endpoint', async () => {
+    for (const opts of [
+      { bucket: 'media', region: 'eu-west-1' },
+      { bucket: 'media', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true },
+      { bucket: 'media', region: 'us-east-1', endpoint: 'http://[::1]:9000', forcePathStyle: true },
+    ]) {
+      const backend = await createS3Backend({ ...opts, accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
+      expect(await canPutDirectly(contextOf(backend))).toBe(true);
+      await backend.close();
+    }
+  });
+
+  it('leaves S3 Express directory buckets (another signature) to the SDK', async () => {
+    const backend = await createS3Backend({ bucket: 'media--usw2-az1--x-s3', region: 'us-west-2', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
+    expect(await canPutDirectly(contextOf(backend))).toBe(false);
     await backend.close();
   });
 });
