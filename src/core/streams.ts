@@ -41,7 +41,7 @@ export class MeasuringStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.count += chunk.length;
     if (this.count > this.maxBytes) {
-      done(new StorageError('TooLarge', `body is larger than the limit of ${this.maxBytes} bytes`, { details: { limit: this.maxBytes } }));
+      done(tooLarge(this.maxBytes));
       return;
     }
     if (this.offThread) {
@@ -77,10 +77,15 @@ export class MeasuringStream extends Transform {
   }
 }
 
+/** The error of a body that passed its limit, wherever it is counted. */
+export function tooLarge(limit: number): StorageError {
+  return new StorageError('TooLarge', `body is larger than the limit of ${limit} bytes`, { details: { limit } });
+}
+
 /**
  * A body whose bytes are all in memory already (a small local read). It streams like any
  * other; a backend that would gather a small body into one buffer anyway takes the bytes as
- * they are (`wholeBytes`) and skips the stream machinery: pipeline, abort controller,
+ * they are (`takeWholeBytes`) and skips the stream machinery: pipeline, abort controller,
  * transform and async iteration cost ~0.14 ms of CPU per object, a tenth of what a 64 KiB
  * migration to S3 spent per object.
  */

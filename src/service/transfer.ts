@@ -88,7 +88,7 @@ export const DEFAULT_CONCURRENCY = 16;
 const LARGE_IN_FLIGHT = 4;
 const LARGE_BYTES = 1024 * 1024;
 
-/** A counting semaphore: `run` waits for one of `slots` to be free. */
+/** A counting semaphore: the function it returns runs `work` once one of `slots` is free. */
 function limiter(slots: number): <R>(work: () => Promise<R>) => Promise<R> {
   let free = slots;
   const waiting: (() => void)[] = [];

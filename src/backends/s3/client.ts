@@ -4,12 +4,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { s3sdk } from './sdk.js';
 import type { ResolvedS3Options } from './config.js';
 
-
-/**
- * One SDK client per backend. Checksums only where S3 requires them: the SDK's default
- * flexible checksums send chunk-encoded trailers that S3-compatible servers differ on (Ceph 16
- * refuses them), and our own SHA-256 already guards every byte we write.
- */
 /** The keep-alive agents each client sends on, for requests made beside the SDK (direct-put.ts). */
 const agentsOf = new WeakMap<S3Client, { http: HttpAgent; https: HttpsAgent }>();
 
@@ -17,6 +11,11 @@ export function clientAgents(client: S3Client): { http: HttpAgent; https: HttpsA
   return agentsOf.get(client);
 }
 
+/**
+ * One SDK client per backend. Checksums only where S3 requires them: the SDK's default
+ * flexible checksums send chunk-encoded trailers that S3-compatible servers differ on (Ceph 16
+ * refuses them), and our own SHA-256 already guards every byte we write.
+ */
 export function createS3Client(opts: ResolvedS3Options): S3Client {
   // The SDK is pinned to its last line for Node 20 (docs/s3.md); its notice that later lines need
   // Node 22 would otherwise print on every CLI run. Setting the variable to anything else keeps it.

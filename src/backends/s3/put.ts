@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import { SharedPartsSha256 } from '../../core/shared-parts.js';
-import { checkMeasured, etagFromSha256, takeWholeBytes } from '../../core/streams.js';
+import { checkMeasured, etagFromSha256, takeWholeBytes, tooLarge } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import { MeasuredBody } from './body.js';
 import { writeChecksumTags } from './checksum-tags.js';
@@ -38,7 +38,7 @@ export async function putObject(ctx: S3Context, key: string, body: Readable, put
   // A body already whole in memory (a small local read) is sent as it is, past the stream machinery.
   const whole = takeWholeBytes(body);
   if (whole !== undefined) {
-    if (whole.length > put.maxBytes) throw new StorageError('TooLarge', `body is larger than the limit of ${put.maxBytes} bytes`, { details: { limit: put.maxBytes } });
+    if (whole.length > put.maxBytes) throw tooLarge(put.maxBytes);
     if (whole.length <= threshold) return putSingle(ctx, key, whole, put);
     body = Readable.from([whole]);
   }
@@ -63,19 +63,25 @@ export async function putObject(ctx: S3Context, key: string, body: Readable, put
   }
 }
 
-async function putSingle(ctx: S3Context, key: string, data: Buffer, put: CheckedPut): Promise<ObjectInfo> {
-  // One hash serves both: our checksum, and the payload hash the request is signed with.
-  const sha256 = createHash('sha256').update(data).digest('hex');
-  checkMeasured({ bytes: data.length, sha256: () => sha256 }, put);
+/** The headers of a PutObject sent directly: what the SDK would make of the same input fields. */
+function putHeaders(ctx: S3Context, put: CheckedPut, metadata: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': put.contentType };
   if (put.cacheControl) headers['cache-control'] = put.cacheControl;
   if (put.createOnly) headers['if-none-match'] = '*';
   const { ServerSideEncryption, SSEKMSKeyId } = sseParams(ctx);
   if (ServerSideEncryption) headers['x-amz-server-side-encryption'] = ServerSideEncryption;
   if (SSEKMSKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = SSEKMSKeyId;
-  const metadata = encodeMetadata(put.metadata, sha256);
   for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
+  return headers;
+}
+
+async function putSingle(ctx: S3Context, key: string, data: Buffer, put: CheckedPut): Promise<ObjectInfo> {
+  // One hash serves both: our checksum, and the payload hash the request is signed with.
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  checkMeasured({ bytes: data.length, sha256: () => sha256 }, put);
+  const metadata = encodeMetadata(put.metadata, sha256);
   if (await canPutDirectly(ctx)) {
+    const headers = putHeaders(ctx, put, metadata);
     await directPut(ctx, { key, body: data, sha256, headers, createOnly: put.createOnly, ...(put.signal ? { signal: put.signal } : {}) });
   } else {
     // Buckets whose endpoint rules want another signature (S3 Express) go through the SDK.
