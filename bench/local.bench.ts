@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { releaseChunk } from '../src/core/lent-chunks.js';
 import { defineBench } from './lib/bench.js';
 import { findCommand, missingCommands, runQuiet } from './lib/commands.js';
 import { freshDir, fsyncFile, randomFile, removeQuietly, sameFileSystem } from './lib/files.js';
@@ -22,9 +23,13 @@ const CHUNK = MiB;
 const backendModule = fileURLToPath(new URL('../src/backends/local/index.ts', import.meta.url));
 const ioChild = fileURLToPath(new URL('./children/local-io.ts', import.meta.url));
 
-async function drain(body: Readable): Promise<number> {
+/** Reads a body to its end; `release` hands each chunk back once counted (core/lent-chunks.ts). */
+async function drain(body: Readable, release = false): Promise<number> {
   let bytes = 0;
-  for await (const chunk of body) bytes += (chunk as Buffer).length;
+  for await (const chunk of body) {
+    bytes += (chunk as Buffer).length;
+    if (release) releaseChunk(chunk as Buffer);
+  }
   return bytes;
 }
 
@@ -158,24 +163,31 @@ export default defineBench({
     const readRuns = ctx.runs * 3;
     ctx.log(`read: ${readRuns} interleaved rounds`);
     let readBytes = 0;
-    const [libGet, cat, nodeRead] = await interleave(
+    let keptBytes = 0;
+    const [libGet, cat, nodeRead, libGetKept] = await interleave(
       [
         {
           name: 'library get',
           run: async () => {
-            readBytes = await drain((await synced.get(KEY)).body);
+            readBytes = await drain((await synced.get(KEY)).body, true);
           },
         },
         { name: 'cat > /dev/null', run: () => runQuiet('cat', [objectPath]) },
         { name: 'node read stream', run: () => drain(createReadStream(objectPath, { highWaterMark: CHUNK })) },
+        {
+          name: 'library get, chunks kept',
+          run: async () => {
+            keptBytes = await drain((await synced.get(KEY)).body);
+          },
+        },
       ],
       { runs: readRuns },
     );
-    if (readBytes !== bytes) throw new Error(`library get returned ${readBytes} bytes, expected ${bytes}`);
-    const [tGet, tCat, tNodeRead] = [libGet, cat, nodeRead].map((r) => throughput(bytes, r!.seconds));
+    for (const got of [readBytes, keptBytes]) if (got !== bytes) throw new Error(`library get returned ${got} bytes, expected ${bytes}`);
+    const [tGet, tCat, tNodeRead, tGetKept] = [libGet, cat, nodeRead, libGetKept].map((r) => throughput(bytes, r!.seconds));
     ctx.report({
       figure: `read ${sizeLabel}`,
-      subject: 'library get, drained',
+      subject: 'library get, drained, chunks released',
       subjectValue: tGet!.median,
       anchor: 'cat > /dev/null',
       anchorValue: tCat!.median,
@@ -185,7 +197,20 @@ export default defineBench({
       runs: readRuns,
       subjectStats: tGet,
       anchorStats: tCat,
-      note: 'warm page cache; cat includes starting its process',
+      note: 'warm page cache; cat includes starting its process; each chunk handed back once counted (releaseChunk), as the HTTP service does',
+    });
+    ctx.report({
+      figure: `read ${sizeLabel} (chunks kept)`,
+      subject: 'library get, drained, no releaseChunk',
+      subjectValue: tGetKept!.median,
+      anchor: 'cat > /dev/null',
+      anchorValue: tCat!.median,
+      unit: 'MiB/s',
+      ratio: pairedRatio(tGetKept!, tCat!),
+      runs: readRuns,
+      subjectStats: tGetKept,
+      anchorStats: tCat,
+      note: 'a reader that keeps its chunks: every read lands in fresh, cache-cold memory',
     });
     ctx.report({
       figure: `read ${sizeLabel} (node floor)`,

@@ -6,3 +6,4 @@ export * from './backend.js';
 export * from './streams.js';
 export * from './cursor.js';
 export * from './put-options.js';
+export * from './lent-chunks.js';

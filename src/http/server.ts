@@ -13,6 +13,7 @@ import { cdnSignRoutes } from './routes/cdn-sign.js';
 import { documentErrors } from './openapi-errors.js';
 import { SUPABASE_PREFIX } from './routes/supabase/index.js';
 import { sendSupabaseError } from './routes/supabase/errors.js';
+import { ReleasingResponse } from './releasing-response.js';
 import { registerSecurity } from './security.js';
 
 export interface ServerOptions {
@@ -33,7 +34,8 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
     keepAliveTimeout: 5_000,
     requestTimeout: limits.requestTimeoutMs,
     // Node checks header and request deadlines on this interval (30 s by default: too coarse).
-    http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))) },
+    // ReleasingResponse: large downloads read into reused buffers (releasing-response.ts).
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))), ServerResponse: ReleasingResponse },
     trustProxy: limits.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 256 },

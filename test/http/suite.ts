@@ -261,6 +261,22 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
       });
       const stream = (headers: Record<string, string> = {}) => fetch(`${h.url}/cdn/stream/${id}`, { headers });
 
+      it('sends objects of several MiB whole and ranged, four at once, byte for byte (sent chunks are read into again)', async () => {
+        const big = randomBytes(3 * 1024 * 1024 + 5);
+        const obj = await upload(h, 'uploads', 'big/several-mib.bin', big);
+        const get = async (headers: Record<string, string> = {}) => {
+          const res = await fetch(`${h.url}/cdn/download/${obj.id}`, { headers: { ...auth(h.serviceToken), ...headers } });
+          return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+        };
+        const whole = await Promise.all([get(), get(), get(), get({ range: 'bytes=1048570-3145735' })]);
+        for (const r of whole.slice(0, 3)) {
+          expect(r.status).toBe(200);
+          expect(sha256(r.body)).toBe(sha256(big));
+        }
+        expect(whole[3]!.status).toBe(206);
+        expect(whole[3]!.body.equals(big.subarray(1048570, 3145736))).toBe(true);
+      });
+
       it('streams inline with Accept-Ranges and public caching', async () => {
         const res = await stream();
         expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { StorageError } from '../../core/errors.js';
+import { ChunkPool } from '../../core/lent-chunks.js';
 
 /** Reads in flight per stream: two keep a thread copying while the consumer takes the last chunk. */
 const DEPTH = 2;
@@ -13,18 +14,21 @@ const DEPTH = 2;
  * on this project's 2-core VM). The handle pins the version being read and is closed when the
  * stream ends or is destroyed, after the reads in flight have settled. A file that comes up
  * short (cut by something other than bucketgate) fails the stream instead of ending it early.
+ * Whole chunks are lent (core/lent-chunks.ts): a reader that releases them gets its next
+ * bytes in the same, cache-warm buffers.
  */
 export function readAhead(fh: FileHandle, start: number, end: number, chunk: number): Readable {
   let next = start;
   const inflight: Promise<Buffer>[] = [];
   let pumping = false;
+  const pool = new ChunkPool(chunk, DEPTH + 2);
 
   const issue = () => {
     while (inflight.length < DEPTH && next <= end) {
       const position = next;
       const length = Math.min(chunk, end + 1 - position);
       next += length;
-      const read = fh.read(Buffer.allocUnsafeSlow(length), 0, length, position).then(({ bytesRead, buffer }) => {
+      const read = fh.read(length === chunk ? pool.take() : Buffer.allocUnsafeSlow(length), 0, length, position).then(({ bytesRead, buffer }) => {
         if (bytesRead !== length) throw new StorageError('BackendUnavailable', `the file shrank while it was being read (at byte ${position + bytesRead})`);
         return buffer;
       });
@@ -39,6 +43,7 @@ export function readAhead(fh: FileHandle, start: number, end: number, chunk: num
       void pump();
     },
     destroy(err, done) {
+      pool.close();
       Promise.allSettled(inflight.splice(0))
         .then(() => fh.close())
         .then(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAhead } from '../../../src/backends/local/read-ahead.js';
+import { isLentChunk, releaseChunk } from '../../../src/core/lent-chunks.js';
 
 let dir: string;
 let file: string;
@@ -81,5 +82,36 @@ describe('readAhead (local reads with two reads in flight)', () => {
     await truncate(path, 1000);
     await expect(collect(readAhead(fh, 0, data.length - 1, 4096))).rejects.toMatchObject({ code: 'BackendUnavailable' });
     expect(fh.fd).toBe(-1);
+  });
+
+  it('reads into chunks its reader released, and the bytes stay right', async () => {
+    const fh = await open(file, 'r');
+    const seen = new Set<ArrayBufferLike>();
+    const parts: Buffer[] = [];
+    for await (const c of readAhead(fh, 0, data.length - 1, 10_000)) {
+      const chunk = c as Buffer;
+      parts.push(Buffer.from(chunk)); // a copy: the chunk itself is about to be read into again
+      seen.add(chunk.buffer);
+      releaseChunk(chunk);
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    // 101 chunks through a handful of buffers: two reads in flight, one with the reader, spares.
+    expect(parts.length).toBe(101);
+    expect(seen.size).toBeLessThanOrEqual(5);
+  });
+
+  it('never reuses a chunk its reader kept, nor one released after the stream ended', async () => {
+    const fh = await open(file, 'r');
+    const kept: Buffer[] = [];
+    for await (const c of readAhead(fh, 0, data.length - 1, 10_000)) kept.push(c as Buffer);
+    expect(new Set(kept.map((c) => c.buffer)).size).toBe(kept.length);
+    expect(Buffer.concat(kept).equals(data)).toBe(true);
+    // The last chunk is short (not lent); whole ones are, and releasing them now is harmless.
+    expect(isLentChunk(kept[0])).toBe(true);
+    expect(isLentChunk(kept[kept.length - 1])).toBe(false);
+    const before = Buffer.from(kept[0]!);
+    for (const c of kept) releaseChunk(c);
+    await new Promise((r) => setImmediate(r));
+    expect(kept[0]!.equals(before)).toBe(true);
   });
 });
