@@ -20,6 +20,8 @@ export interface ServerOptions {
   /** A client idle this long (headers or body) is cut off. */
   idleTimeoutMs?: number;
   logger?: boolean;
+  /** What GET /metrics answers; by default this process's registry (serve --workers: all workers'). */
+  metricsText?: () => Promise<string>;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
@@ -85,7 +87,7 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   await cdnSignRoutes(app, storage);
   await bucketRoutes(app, storage);
   await storageRoutes(app, storage);
-  await observabilityRoutes(app, storage);
+  await observabilityRoutes(app, storage, opts.metricsText);
   await (await import('./routes/supabase/index.js')).supabaseRoutes(app, storage);
   await (await import('./routes/web.js')).webRoutes(app, storage);
   return app;

@@ -4,7 +4,7 @@ import { estimateMonthlyCost, loadPrices } from '../../service/cost.js';
 import type { Storage } from '../../service/storage.js';
 
 /** What operators and their tools poll: performance, Prometheus metrics, liveness, readiness. */
-export async function observabilityRoutes(app: FastifyInstance, storage: Storage) {
+export async function observabilityRoutes(app: FastifyInstance, storage: Storage, metricsText = () => storage.metrics.metrics()) {
   const prices = loadPrices(storage.config.env.BHIV_PRICE_TABLE_FILE);
 
   app.get(
@@ -37,7 +37,7 @@ export async function observabilityRoutes(app: FastifyInstance, storage: Storage
       throw new StorageError('Unauthenticated', 'GET /metrics needs "Authorization: Bearer <BHIV_METRICS_TOKEN>" (or a service_role token)');
     }
     reply.type(storage.metrics.contentType);
-    return storage.metrics.metrics();
+    return metricsText();
   });
 
   app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['observability'], response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
