@@ -12,12 +12,17 @@ import { SealStream } from './encryption.js';
 import { fromFsError, isFsError } from './fs-errors.js';
 import { type Sidecar, dataPath, prepareSidecar } from './metadata.js';
 
-/** A body fully written to a temp file beside its target, fsynced, not yet visible. */
+/** A body fully written to a temp file beside its target, not yet visible. */
 export interface StagedFile {
   path: string;
   stat: Stats;
   size: number;
   sha256: string;
+  /**
+   * Settles once the temp is fsynced and closed; commitStaged waits for it, meanwhile writing
+   * the sidecar. On failure the temp is the caller's to remove. Absent: already durable.
+   */
+  durable?: Promise<void>;
 }
 
 export interface StageOptions {
@@ -30,7 +35,8 @@ export interface StageOptions {
 /**
  * Streams `body` into a fresh temp file in the target's folder, measuring size and SHA-256 on
  * the way. Any failure — the body erroring, TooLarge, a mismatch, an abort, a full disk —
- * removes the temp, so nothing of the attempt remains.
+ * removes the temp, so nothing of the attempt remains; a failure of the final fsync comes
+ * through `durable`, and commitStaged removes the temp then.
  */
 export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Readable, opts: StageOptions): Promise<StagedFile> {
   const { fh, path } = await createTempIn(dirname(dataPath(ctx, parsed))).catch((err: unknown) => {
@@ -57,11 +63,19 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
         diskError = err;
         throw err;
       });
-    await disk(Promise.resolve(flusher?.settle()));
-    if (ctx.fsync) await disk(fh.sync());
+    // Taken before the fsync, which changes nothing stat reports; the sidecar names this stat.
     const stat = await disk(fh.stat());
-    await disk(fh.close());
-    return { path, stat, size: measure.bytes, sha256: measure.sha256() };
+    // The final fsync does not wait for a write-behind flush still running: it would wait for
+    // those pages anyway, and the two journal commits can merge.
+    const durable = (async () => {
+      await disk(Promise.all([flusher?.settle(), ctx.fsync ? fh.sync() : undefined]));
+      await disk(fh.close());
+    })().catch(async (err: unknown) => {
+      await fh.close().catch(() => undefined);
+      throw writeFailure(err, diskError, parsed.key);
+    });
+    durable.catch(() => undefined); // awaited by commitStaged
+    return { path, stat, size: measure.bytes, sha256: measure.sha256(), durable };
   } catch (err) {
     await flusher?.settle().catch(() => undefined);
     await fh.close().catch(() => undefined);
@@ -158,15 +172,17 @@ function writeFailure(err: unknown, diskError: unknown, key: string): StorageErr
  * commit one after the other and the data and sidecar left behind belong to the same writer.
  * `createOnly` links instead of renaming: link fails with EEXIST if the key exists, atomically.
  */
-export async function commitStaged(ctx: LocalContext, parsed: ParsedKey, staged: { path: string }, sidecar: Sidecar, createOnly: boolean): Promise<void> {
+export async function commitStaged(ctx: LocalContext, parsed: ParsedKey, staged: Pick<StagedFile, 'path' | 'durable'>, sidecar: Sidecar, createOnly: boolean): Promise<void> {
   const final = dataPath(ctx, parsed);
-  let prepared;
-  try {
-    prepared = await prepareSidecar(ctx, parsed, sidecar);
-  } catch (err) {
+  // The sidecar's temp is written while the data's fsync runs; both must succeed.
+  const [synced, sidecarTemp] = await Promise.allSettled([staged.durable, prepareSidecar(ctx, parsed, sidecar)]);
+  if (synced.status === 'rejected' || sidecarTemp.status === 'rejected') {
+    if (sidecarTemp.status === 'fulfilled') await sidecarTemp.value.abort();
     await unlink(staged.path).catch(() => undefined);
-    throw placeFailure(err, parsed.key);
+    if (synced.status === 'rejected') throw synced.reason;
+    throw placeFailure((sidecarTemp as PromiseRejectedResult).reason, parsed.key);
   }
+  const prepared = sidecarTemp.value;
   try {
     await ctx.lock.with([parsed.key], async () => {
       if (createOnly) {
