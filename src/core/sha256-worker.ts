@@ -2,12 +2,14 @@ import { WorkerHashJob, postToWorker } from './hash-worker.js';
 
 /**
  * One streamed body's SHA-256 on the shared hash worker (hash-worker.ts), so the hashing
- * overlaps the body's I/O instead of adding to it. Each chunk is copied once (a memcpy) and
- * transferred; copies come back and are reused, so memory stays at what is in flight instead
- * of every copy becoming garbage that waits for a GC. The spare copies are bounded in bytes:
- * enough for every body in flight at its pending limit.
+ * overlaps the body's I/O instead of adding to it. Chunks are copied once (a memcpy) into
+ * messages of up to 1 MiB, which are transferred; copies come back and are reused, so memory
+ * stays at what is in flight instead of every copy becoming garbage that waits for a GC. The
+ * spare copies are bounded in bytes: enough for every body in flight at its pending limit.
  */
 const spare: ArrayBuffer[] = [];
+/** Largest message: bodies are sent to the worker in copies of up to this many bytes. */
+const MESSAGE_BYTES = 1024 * 1024;
 let spareBytes = 0;
 const SPARE_BYTES = 16 * 1024 * 1024;
 
@@ -28,6 +30,9 @@ function giveBack(copy: Uint8Array): void {
 export class OffThreadSha256 extends WorkerHashJob {
   private pending = 0;
   private waiting: (() => void) | undefined;
+  /** Bytes gathered for the next message: socket reads are 64 KiB, and a message per read costs more than its copy. */
+  private staged: Uint8Array | undefined;
+  private stagedBytes = 0;
 
   constructor(private readonly maxPendingBytes = 2 * 1024 * 1024) {
     super();
@@ -36,12 +41,30 @@ export class OffThreadSha256 extends WorkerHashJob {
   /** Queues a chunk; calls `ready` at once, or later when the worker has caught up. */
   update(chunk: Buffer, ready: () => void): void {
     if (this.failure) return ready();
-    const copy = bufferFor(chunk.length);
-    copy.set(chunk);
-    this.pending += copy.byteLength;
-    postToWorker({ type: 'chunk', id: this.id, data: copy }, [copy.buffer as ArrayBuffer]);
+    for (let at = 0; at < chunk.length; ) {
+      this.staged ??= bufferFor(MESSAGE_BYTES);
+      const n = Math.min(chunk.length - at, MESSAGE_BYTES - this.stagedBytes);
+      this.staged.set(chunk.subarray(at, at + n), this.stagedBytes);
+      this.stagedBytes += n;
+      at += n;
+      if (this.stagedBytes === MESSAGE_BYTES) this.post();
+    }
     if (this.pending > this.maxPendingBytes) this.waiting = ready;
     else ready();
+  }
+
+  override digest(): Promise<string> {
+    if (!this.failure) this.post();
+    return super.digest();
+  }
+
+  private post(): void {
+    if (!this.staged || this.stagedBytes === 0) return;
+    const copy = this.staged.subarray(0, this.stagedBytes);
+    this.staged = undefined;
+    this.stagedBytes = 0;
+    this.pending += copy.byteLength;
+    postToWorker({ type: 'chunk', id: this.id, data: copy }, [copy.buffer as ArrayBuffer]);
   }
 
   protected override acked(copy: Uint8Array): void {
