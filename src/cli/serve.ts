@@ -1,11 +1,10 @@
-import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { SERVICE } from '../auth/principal.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { readNumber } from '../config/parse.js';
 import { buildServer } from '../http/server.js';
 import { type Storage, createStorage } from '../service/storage.js';
-import { clusterMetricsText, runPrimary } from './serve-cluster.js';
+import { isClusterWorker, joinCluster, runPrimary } from './serve-cluster.js';
 
 const SERVICE_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_WORKERS = 64;
@@ -24,7 +23,7 @@ export function registerServe(program: Command) {
       if (opts.workers !== undefined) process.env.BHIV_WORKERS = opts.workers;
       const config = loadConfig();
       const workers = readNumber(config.env, 'BHIV_WORKERS', 1, { min: 1, max: MAX_WORKERS, integer: true });
-      if (cluster.isWorker) return serveHere(config, { log: opts.log === true, inCluster: true });
+      if (isClusterWorker()) return serveHere(config, { log: opts.log === true, inCluster: true });
       if (workers === 1) return serveHere(config, { log: opts.log === true, inCluster: false });
       // Folders, catalog schema and the signing secret are set up once, here, before any
       // worker starts: workers racing to create the secret would each make their own.
@@ -40,22 +39,33 @@ export function registerServe(program: Command) {
 
 /** Serves in this process: the whole service, or one worker of `serve --workers N`. */
 async function serveHere(config: Config, opts: { log: boolean; inCluster: boolean }) {
+  // Installed before anything else: a stop asked for while starting is carried out once listening.
+  const stop: { asked?: string; now?: (reason: string) => void } = {};
+  const askToStop = (reason: string) => (stop.now ? stop.now(reason) : (stop.asked ??= reason));
+  process.on('SIGTERM', () => askToStop('SIGTERM'));
+  process.on('SIGINT', () => askToStop('SIGINT'));
+
   const storage = await createStorage({ config, background: true });
   const shutdownMs = readNumber(storage.config.env, 'BHIV_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000, integer: true });
-  const metricsText = opts.inCluster ? clusterMetricsText(storage.metrics) : undefined;
+  const metricsText = opts.inCluster ? joinCluster(storage.metrics, () => askToStop('stop asked by the primary')) : undefined;
   const app = await buildServer(storage, { logger: opts.log, metricsText });
-  // SIGTERM: stop accepting, let in-flight requests finish (up to the timeout), stop the
-  // replayer after its round, close backends and catalog, log the final counters (a last
-  // scrape may never come). A second signal exits at once. Installed before listening, so a
-  // supervisor that signals as soon as it reads the "listening" line still gets all this.
+  // Stop: refuse new requests, let in-flight ones finish (up to the timeout), stop the replayer
+  // after its round, close backends and catalog, log the final counters (a last scrape may
+  // never come). Alone, a second signal exits at once; in a cluster a worker hears of one stop
+  // several ways (its own signal from the process group, the primary's message), so repeats
+  // are ignored and the primary kills it on the operator's second signal.
   let closing = false;
-  const shutdown = async (signal: string) => {
+  stop.now = (reason: string) => {
     if (closing) {
-      console.error(`${signal} again: exiting now`);
+      if (opts.inCluster) return;
+      console.error(`${reason} again: exiting now`);
       process.exit(1);
     }
     closing = true;
-    console.log(`${signal}: refusing new requests, finishing in-flight ones (up to ${shutdownMs} ms)…`);
+    void shutdown(reason);
+  };
+  const shutdown = async (reason: string) => {
+    console.log(`${reason}: refusing new requests, finishing in-flight ones (up to ${shutdownMs} ms)…`);
     const force = setTimeout(() => {
       console.error(`shutdown took over ${shutdownMs} ms (BHIV_SHUTDOWN_TIMEOUT_MS): exiting with requests unfinished`);
       process.exit(1);
@@ -77,10 +87,8 @@ async function serveHere(config: Config, opts: { log: boolean; inCluster: boolea
     }
     process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // In a cluster the primary turns a Ctrl-C into one SIGTERM per worker (serve-cluster.ts).
-  process.on('SIGINT', () => (opts.inCluster ? undefined : void shutdown('SIGINT')));
   const address = await app.listen({ host: storage.config.host, port: storage.config.port });
+  if (stop.asked !== undefined) return stop.now(stop.asked);
   if (!opts.inCluster) await announce(storage.config, address, undefined, await operatorToken(storage), storage.catalog.dialect);
 }
 

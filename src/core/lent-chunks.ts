@@ -49,6 +49,6 @@ export function releaseChunk(chunk: Buffer): void {
 }
 
 /** Whether `chunk` is lent by a body and may be released. */
-export function isLentChunk(chunk: unknown): chunk is Buffer {
+export function isLentChunk(chunk: unknown): boolean {
   return Buffer.isBuffer(chunk) && lent.has(chunk);
 }

@@ -14,8 +14,9 @@ export class ReleasingResponse<Request extends IncomingMessage = IncomingMessage
   override write(chunk: unknown, encodingOrCallback?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
     if (!isLentChunk(chunk)) return super.write(chunk, encodingOrCallback as BufferEncoding, callback);
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
-    return super.write(chunk, (err?: Error | null) => {
-      releaseChunk(chunk);
+    const lent = chunk as Buffer;
+    return super.write(lent, (err?: Error | null) => {
+      releaseChunk(lent);
       done?.(err);
     });
   }

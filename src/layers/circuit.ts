@@ -69,6 +69,7 @@ export class BackendCircuit {
       help: 'Circuit breaker state per backend: 0 closed, 1 open, 2 half-open',
       labelNames: ['backend'],
       registers: [registry],
+      aggregator: 'max', // serve --workers: the most troubled worker's state
       collect() {
         const state = stateOf();
         this.set({ backend: name }, state === 'closed' ? 0 : state === 'open' ? 1 : 2);

@@ -144,7 +144,8 @@ export class Resilience {
     registry.registerMetric(this.counters.diverted);
     registry.registerMetric(this.counters.replayed);
     const fallback = this.fallback;
-    new Gauge({ name: 'bucketgate_fallback_enabled', help: '1 when writes may fall back to the fallback store', registers: [registry] }).set(fallback ? 1 : 0);
+    // serve --workers adds the workers' registries up; these gauges must not be summed.
+    new Gauge({ name: 'bucketgate_fallback_enabled', help: '1 when writes may fall back to the fallback store', registers: [registry], aggregator: 'max' }).set(fallback ? 1 : 0);
     if (!fallback) return;
     const outbox = fallback.catalog.outbox;
     new Gauge({
@@ -152,6 +153,7 @@ export class Resilience {
       help: 'Outbox entries of this fallback by state (pending: waiting for replay; failed: parked, still served from the fallback)',
       labelNames: ['state'] as const,
       registers: [registry],
+      aggregator: 'first', // the catalog's count: every worker sees the same
       async collect() {
         const s = await outbox.stats(fallback.id).catch(() => undefined);
         if (!s) return;
@@ -163,6 +165,7 @@ export class Resilience {
       name: 'bucketgate_outbox_last_replay_timestamp_seconds',
       help: 'When this instance last replayed an outbox entry onto the primary',
       registers: [registry],
+      aggregator: 'max',
       collect() {
         const at = fallback.replayer.status().lastReplayAt;
         if (at) this.set(Date.parse(at) / 1000);

@@ -1,12 +1,25 @@
-import { createServer } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { get, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChunkPool, isLentChunk } from '../../src/core/lent-chunks.js';
 import { ReleasingResponse } from '../../src/http/releasing-response.js';
+import { startService } from '../support/service.js';
+import { upload } from '../support/http.js';
+
+/** A pool whose released buffers are scribbled over at once: the earliest a reuse could write them. */
+class ScribblingPool extends ChunkPool {
+  override reuse(buffer: Buffer): void {
+    buffer.fill(0xee);
+    super.reuse(buffer);
+  }
+}
 
 describe('ReleasingResponse (lent chunks go back once the socket has them)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it('sends lent chunks intact and releases each only after its write completed', async () => {
-    const pool = new ChunkPool(256 * 1024, 8);
+    const pool = new ScribblingPool(256 * 1024, 8);
     const sent: Buffer[] = [];
     let lentRightAfterWrite = 0;
     const server = createServer({ ServerResponse: ReleasingResponse }, (_req, res) => {
@@ -52,6 +65,44 @@ describe('ReleasingResponse (lent chunks go back once the socket has them)', () 
       expect(calledBack).toBe(true);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('through the service: a slowly read download of several MiB reuses its buffers and arrives byte for byte', async () => {
+    const h = await startService();
+    try {
+      const data = randomBytes(7 * 1024 * 1024 + 11);
+      const obj = await upload(h, 'uploads', 'slow/reader.bin', data);
+      // Every released buffer is scribbled over at once, and reuses are counted.
+      const taken = new Set<Buffer>();
+      let reused = 0;
+      const { take, reuse } = ChunkPool.prototype;
+      vi.spyOn(ChunkPool.prototype, 'take').mockImplementation(function (this: ChunkPool) {
+        const buffer = take.call(this);
+        if (taken.has(buffer)) reused++;
+        taken.add(buffer);
+        return buffer;
+      });
+      vi.spyOn(ChunkPool.prototype, 'reuse').mockImplementation(function (this: ChunkPool, buffer: Buffer) {
+        buffer.fill(0xee);
+        reuse.call(this, buffer);
+      });
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        get(`${h.url}/cdn/download/${obj.id}`, { agent: false, headers: { authorization: `Bearer ${h.serviceToken}` } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            res.pause(); // a slow reader: the socket fills, and writes complete one by one
+            setTimeout(() => res.resume(), 2);
+          });
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      expect(createHash('sha256').update(body).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(reused).toBeGreaterThan(0);
+    } finally {
+      await h.stop();
     }
   });
 });

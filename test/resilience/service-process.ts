@@ -47,6 +47,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   port?: number;
   jwtSecret?: string;
+  /** Its own process group (pid = group id), for signals sent to the whole group. */
+  detached?: boolean;
 }
 
 export async function spawnService(opts: SpawnOptions): Promise<ServiceProcess> {
@@ -65,7 +67,7 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceProcess> 
     NODE_NO_WARNINGS: '1',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [...args, 'serve'], { cwd: opts.bucketPath, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...args, 'serve'], { cwd: opts.bucketPath, env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -18,10 +18,10 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function start(env: Record<string, string> = {}) {
+async function start(env: Record<string, string> = {}, detached = false) {
   const bucketPath = await tempDir('bg-workers-');
   dirs.push(bucketPath);
-  const service = await spawnService({ bucketPath, env: { BHIV_WORKERS: '2', ...env } });
+  const service = await spawnService({ bucketPath, env: { BHIV_WORKERS: '2', ...env }, detached });
   services.push(service);
   return service;
 }
@@ -59,6 +59,44 @@ function freshGet(s: ServiceProcess, path: string): Promise<string> {
     });
     req.on('error', reject);
   });
+}
+
+/** A GET's status on a connection of its own; undefined when no answer came within `timeoutMs`. */
+function freshStatus(s: ServiceProcess, path: string, timeoutMs: number): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${s.url}${path}`, { agent: false, headers: { authorization: `Bearer ${s.token}` }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(undefined);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** A download whose reader stops after its first bytes until resume() — a request in flight. */
+function slowDownload(s: ServiceProcess, path: string) {
+  let resume = () => {};
+  let started!: () => void;
+  const startedP = new Promise<void>((r) => (started = r));
+  const body = new Promise<Buffer>((resolve, reject) => {
+    const req = get(`${s.url}${path}`, { agent: false, headers: { authorization: `Bearer ${s.token}` } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`download: ${res.statusCode}`));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('data', () => {
+        res.pause();
+        resume = () => res.resume();
+        started();
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return { started: startedP, body, resume: () => resume() };
 }
 
 /** The sum of one metric's samples matching `labels`, from a /metrics text. */
@@ -107,14 +145,55 @@ describe('serve with several worker processes', () => {
     for (const pid of replaced) expect(() => process.kill(pid, 0)).toThrow();
   });
 
-  it('turns SIGINT (Ctrl-C) into one graceful stop of every worker', async () => {
-    const s = await start();
+  // Ctrl-C and systemd's KillMode=control-group signal every process of the group, the workers
+  // included: each worker must still stop once, gracefully, with its requests finished.
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops once, gracefully, on a %s to the whole process group, finishing a download in flight', async (signal) => {
+    const s = await start({}, true);
     const pids = workersOf(s.child.pid!);
     expect(pids).toHaveLength(2);
+    const body = bytes(6 * 1024 * 1024, 3);
+    const { object } = await client.upload(s, 'uploads', 'inflight.bin', body);
+    const reading = slowDownload(s, `/cdn/download/${object!.id}`);
+    await reading.started;
+    process.kill(-s.child.pid!, signal);
+    await new Promise((r) => setTimeout(r, 300));
+    reading.resume();
+    expect(sha256(await reading.body)).toBe(sha256(body));
+    expect(await s.exited).toBe(0);
+    expect(s.output()).not.toMatch(/again: exiting now|exited \(signal/);
+    expect(s.output().match(/refusing new requests/g)).toHaveLength(2);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('stops every worker gracefully on a signal to the primary alone', async () => {
+    const s = await start();
+    const pids = workersOf(s.child.pid!);
     s.child.kill('SIGINT');
     expect(await s.exited).toBe(0);
-    expect(s.output().match(/SIGTERM: refusing new requests/g)).toHaveLength(2);
+    expect(s.output().match(/stop asked by the primary: refusing new requests/g)).toHaveLength(2);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('answers /metrics while a dead worker is being replaced, and never crashes the primary', async () => {
+    const s = await start();
+    const [first] = workersOf(s.child.pid!);
+    process.kill(first!, 'SIGKILL');
+    // A connection the primary hands to the worker in the instant it dies is lost (node:cluster
+    // sends it to the dead process): such a request gets no answer, and is not counted here.
+    const statuses: number[] = [];
+    const deadline = Date.now() + 8_000;
+    while (!/worker \d+ listening/.test(s.output()) && Date.now() < deadline) {
+      const status = await freshStatus(s, '/metrics', 2_000);
+      if (status !== undefined) statuses.push(status);
+    }
+    expect(s.output()).toMatch(/worker \d+ listening/);
+    expect(statuses.length).toBeGreaterThan(2);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(s.child.exitCode).toBeNull();
+    // Gauges that mean the same in every worker are not added up.
+    const text = await freshGet(s, '/metrics');
+    expect(metricValue(text, 'bucketgate_circuit_state', 'backend=')).toBe(0);
+    expect(text).toMatch(/^bucketgate_fallback_enabled 1$/m);
   });
 
   it('refuses a bad worker count, and stops when its workers cannot listen', async () => {
