@@ -69,9 +69,9 @@ describe('ReleasingResponse (lent chunks go back once the socket has them)', () 
   });
 
   it('through the service: a slowly read download of several MiB reuses its buffers and arrives byte for byte', async () => {
-    const h = await startService();
+    const h = await startService({ env: { MAX_UPLOAD_SIZE_MB: '32' } });
     try {
-      const data = randomBytes(7 * 1024 * 1024 + 11);
+      const data = randomBytes(20 * 1024 * 1024 + 11); // ten 2 MiB reads: enough to come back to released ones
       const obj = await upload(h, 'uploads', 'slow/reader.bin', data);
       // Every released buffer is scribbled over at once, and reuses are counted.
       const taken = new Set<Buffer>();

@@ -19,7 +19,7 @@ import type {
   PutOptions,
   ResolvedRange,
 } from '../../core/types.js';
-import { CHUNK, type LocalContext } from './context.js';
+import { type LocalContext, READ_CHUNK } from './context.js';
 import { ENCRYPTION_SCHEME, sealedSize, tampered } from './encryption.js';
 import { openSealedRange } from './sealed-read.js';
 import { describeListed } from './describe-listed.js';
@@ -114,7 +114,7 @@ export class LocalBackend implements Backend {
         body = emptyBody();
       } else {
         // Reads through the handle opened above: a concurrent overwrite cannot mix versions.
-        body = readAhead(fh, start, end, CHUNK);
+        body = readAhead(fh, start, end, READ_CHUNK);
       }
       if (opts.signal) addAbortSignal(opts.signal, body);
       return range ? { info, body, range } : { info, body };

@@ -14,8 +14,14 @@ export interface LocalContext {
   readonly cipher?: LocalCipher;
 }
 
-/** Read and write chunk size: large chunks keep syscalls few and throughput near `cp`/`cat`. */
+/** Write chunk size (and reads that are not streamed): large chunks keep syscalls few and throughput near `cp`. */
 export const CHUNK = 1 << 20;
+
+/**
+ * Chunk size of streamed reads. With chunks handed back (core/lent-chunks.ts) 2 MiB beat 1 MiB:
+ * 100 MiB downloads through the service at 0.86-0.89x nginx against 0.75-0.83x in the same runs.
+ */
+export const READ_CHUNK = 2 << 20;
 
 /**
  * SYNC_METADATA — metadata calls run synchronously on the event loop: realpath, stat, the

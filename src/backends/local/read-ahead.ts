@@ -21,7 +21,7 @@ export function readAhead(fh: FileHandle, start: number, end: number, chunk: num
   let next = start;
   const inflight: Promise<Buffer>[] = [];
   let pumping = false;
-  const pool = new ChunkPool(chunk, DEPTH + 2);
+  const pool = new ChunkPool(chunk, DEPTH + 1);
 
   const issue = () => {
     while (inflight.length < DEPTH && next <= end) {
