@@ -63,7 +63,7 @@ export default defineBench({
       const [nodeGet, curlGet] = (await interleave(getCases, { runs: ctx.runs })).map((r) => throughput(bytes, r.seconds));
       ctx.report({
         figure: `nginx GET ${sizeLabel}`,
-        subject: 'node client (bench/lib/http-client.ts)',
+        subject: 'bench client, raw socket (bench/lib/http-client.ts)',
         subjectValue: nodeGet!.median,
         anchor: curlGet ? 'curl -o /dev/null' : null,
         anchorValue: curlGet?.median ?? null,
@@ -81,7 +81,7 @@ export default defineBench({
       const putUrl = `${nginx.url}/put/big.bin`;
       const fresh = () => removeQuietly(putPath);
       const settle = () => fsyncFile(putPath);
-      const putCases: Case[] = [{ name: 'node client PUT', before: fresh, run: () => uploadFile(putUrl, source), after: settle }];
+      const putCases: Case[] = [{ name: 'bench client PUT', before: fresh, run: () => uploadFile(putUrl, source), after: settle }];
       // `Expect:` empty: curl would otherwise wait for 100-continue before a large body.
       if (curl) putCases.push({ name: 'curl PUT', before: fresh, run: () => runQuiet(curl, ['-sSf', '-H', 'Expect:', '-T', source, putUrl]), after: settle });
       ctx.log(`PUT ${sizeLabel}: ${ctx.runs} interleaved rounds`);
@@ -92,7 +92,7 @@ export default defineBench({
       if ((await sha256Of(putPath)) !== (await sha256Of(source))) throw new Error('nginx PUT stored other bytes than were sent');
       ctx.report({
         figure: `nginx PUT ${sizeLabel}`,
-        subject: 'node client (bench/lib/http-client.ts)',
+        subject: 'bench client, raw socket (bench/lib/http-client.ts)',
         subjectValue: nodePut!.median,
         anchor: curlPut ? 'curl -T' : null,
         anchorValue: curlPut?.median ?? null,

@@ -1,14 +1,12 @@
 /**
  * The one HTTP client every HTTP benchmark uses, against nginx and against our service
  * alike, so a ratio compares servers, not clients. A fresh connection per transfer (as curl
- * does); uploads stream a file through node:http, downloads are counted off a raw socket and
- * discarded; nothing is buffered whole.
+ * does); uploads are sent from a raw socket, downloads are counted off one and discarded;
+ * nothing is buffered whole.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
+import { open, stat } from 'node:fs/promises';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { ResponseCounter } from './response-counter.js';
 
 const CHUNK = 1 << 20;
@@ -39,33 +37,81 @@ function check(method: string, url: string, res: TransferResult, opts: TransferO
   return res;
 }
 
-async function readText(res: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of res) if (text.length < 64 * 1024) text += (chunk as Buffer).toString('utf8');
-  return text;
-}
-
-/** Streams a file as the request body (PUT by default, POST for our upload tokens) with its Content-Length. */
+/**
+ * Streams a file as the request body (PUT by default, POST for our upload tokens) with its
+ * Content-Length, over a raw socket: the file is read into two alternating 1 MiB buffers, each
+ * reused once the socket has taken it. On two cores the client's CPU is taken from the server
+ * under test: through node:http's client (as until 2026-12-06) a 100 MiB upload to nginx took
+ * 112 ms against 71 ms this way, and to the service 221 ms against 187 ms — the old client hid
+ * most of the gap between the two.
+ */
 export async function uploadFile(url: string, path: string, opts: TransferOptions & { method?: 'PUT' | 'POST' } = {}): Promise<TransferResult> {
   const method = opts.method ?? 'PUT';
+  const target = new URL(url);
+  if (target.protocol !== 'http:') throw new Error(`uploadFile: only http:// URLs (${url})`);
   const { size } = await stat(path);
+  const headers: OutgoingHttpHeaders = { host: target.host, 'content-type': 'application/octet-stream', ...opts.headers, 'content-length': size, connection: 'close' };
+  const head = [`${method} ${target.pathname}${target.search} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''].join('\r\n');
+  const fh = await open(path, 'r');
   const started = process.hrtime.bigint();
-  const req = request(url, {
-    method,
-    agent: false,
-    headers: { 'content-type': 'application/octet-stream', ...opts.headers, 'content-length': size },
+  return new Promise((resolve, reject) => {
+    const counter = new ResponseCounter(true);
+    let settled = false;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      void fh.close().catch(() => undefined);
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      try {
+        resolve(check(method, url, { status: counter.status, bytes: size, seconds, text: counter.text, headers: counter.headers }, opts));
+      } catch (checkErr) {
+        reject(checkErr instanceof Error ? checkErr : new Error(String(checkErr)));
+      }
+    };
+    // A server may answer (413, 401) before taking the whole body; the answer is what counts then.
+    const send = async () => {
+      const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+      const written: (Promise<void> | undefined)[] = [undefined, undefined];
+      for (let position = 0, i = 0; position < size && !settled; i ^= 1) {
+        await written[i];
+        const { bytesRead } = await fh.read(buffers[i]!, 0, Math.min(CHUNK, size - position), position);
+        if (bytesRead === 0) throw new Error(`${path} shrank while it was sent`);
+        position += bytesRead;
+        written[i] = new Promise((done) => socket.write(buffers[i]!.subarray(0, bytesRead), () => done()));
+      }
+    };
+    const socket = connect({
+      host: target.hostname,
+      port: Number(target.port || 80),
+      onread: {
+        buffer: Buffer.allocUnsafe(64 * 1024),
+        callback: (length: number, buffer: Uint8Array) => {
+          try {
+            counter.push(Buffer.from(buffer.buffer, buffer.byteOffset, length));
+            if (counter.done) finish();
+          } catch (err) {
+            finish(err);
+          }
+          return !settled;
+        },
+      },
+    });
+    socket.once('connect', () => {
+      socket.write(head);
+      send().catch(finish);
+    });
+    socket.once('end', () => {
+      try {
+        counter.end();
+        finish();
+      } catch (err) {
+        finish(err);
+      }
+    });
+    socket.once('error', finish);
   });
-  const answer = new Promise<IncomingMessage>((resolve, reject) => {
-    req.once('response', resolve);
-    req.once('error', reject);
-  });
-  // A server may answer (413, 401) before taking the whole body; the answer is what counts then.
-  const sent = pipeline(createReadStream(path, { highWaterMark: CHUNK }), req).catch(() => undefined);
-  const res = await answer;
-  const text = await readText(res);
-  await sent;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return check(method, url, { status: res.statusCode ?? 0, bytes: size, seconds, text, headers: res.headers }, opts);
 }
 
 /**

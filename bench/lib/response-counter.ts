@@ -19,12 +19,15 @@ export class ResponseCounter {
   headers: Record<string, string> = {};
   /** Body bytes (payload only: chunk framing is not counted). */
   bytes = 0;
-  /** The start of the body when the status is not 2xx, for the error message. */
+  /** The start of the body when the status is not 2xx (or with keepBody), for the error message. */
   text = '';
   /** The whole body has arrived (by its framing; `close` framing ends at end()). */
   done = false;
   private head: Buffer | undefined = Buffer.alloc(0);
   private framing: Framing = { kind: 'close' };
+
+  /** `keepBody`: keep the start of any body in `text` (an upload's JSON answer), not only an error's. */
+  constructor(private readonly keepBody = false) {}
 
   /** Feeds bytes as they arrive; `chunk` may be overwritten after this returns. */
   push(chunk: Buffer): void {
@@ -74,7 +77,7 @@ export class ResponseCounter {
 
   private count(data: Buffer): void {
     this.bytes += data.length;
-    if ((this.status < 200 || this.status >= 300) && this.text.length < MAX_TEXT) this.text += data.toString('utf8');
+    if ((this.keepBody || this.status < 200 || this.status >= 300) && this.text.length < MAX_TEXT) this.text += data.toString('utf8');
   }
 
   private body(data: Buffer): void {
