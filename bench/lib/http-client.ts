@@ -6,7 +6,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { ResponseCounter } from './response-counter.js';
 
 const CHUNK = 1 << 20;
@@ -37,56 +37,48 @@ function check(method: string, url: string, res: TransferResult, opts: TransferO
   return res;
 }
 
-/**
- * Streams a file as the request body (PUT by default, POST for our upload tokens) with its
- * Content-Length, over a raw socket: the file is read into two alternating 1 MiB buffers, each
- * reused once the socket has taken it. On two cores the client's CPU is taken from the server
- * under test: through node:http's client (as until 2026-12-06) a 100 MiB upload to nginx took
- * 112 ms against 71 ms this way, and to the service 221 ms against 187 ms — the old client hid
- * most of the gap between the two.
- */
-export async function uploadFile(url: string, path: string, opts: TransferOptions & { method?: 'PUT' | 'POST' } = {}): Promise<TransferResult> {
-  const method = opts.method ?? 'PUT';
-  const target = new URL(url);
-  if (target.protocol !== 'http:') throw new Error(`uploadFile: only http:// URLs (${url})`);
-  const { size } = await stat(path);
-  const headers: OutgoingHttpHeaders = { host: target.host, 'content-type': 'application/octet-stream', ...opts.headers, 'content-length': size, connection: 'close' };
-  const head = [`${method} ${target.pathname}${target.search} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''].join('\r\n');
-  const fh = await open(path, 'r');
+/** One request over a fresh raw socket, its answer parsed as it arrives (ResponseCounter). */
+interface Exchange {
+  method: string;
+  url: string;
+  headers: OutgoingHttpHeaders;
+  /** Where the socket reads the answer into (reused: only headers and kept text are copied). */
+  readInto: Buffer;
+  /** Keep the answer's body in `text` even when it is a 2xx (an upload's JSON). */
+  keepBody?: boolean;
+  /** Writes the request body after the head; `settled()` turns true once the answer is in. */
+  sendBody?: (socket: Socket, settled: () => boolean) => Promise<void>;
+  /** Bytes to report: the body sent (upload); by default the body received. */
+  sentBytes?: number;
+}
+
+function exchange(x: Exchange, opts: TransferOptions): Promise<TransferResult> {
+  const target = new URL(x.url);
+  if (target.protocol !== 'http:') throw new Error(`${x.method} ${x.url}: only http:// URLs`);
+  const headers: OutgoingHttpHeaders = { host: target.host, ...x.headers, connection: 'close' };
+  const head = [`${x.method} ${target.pathname}${target.search} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''].join('\r\n');
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const counter = new ResponseCounter(true);
+    const counter = new ResponseCounter(x.keepBody);
     let settled = false;
     const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      void fh.close().catch(() => undefined);
       if (err) return reject(err instanceof Error ? err : new Error(String(err)));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const result = { status: counter.status, bytes: x.sentBytes ?? counter.bytes, seconds, text: counter.text, headers: counter.headers };
       try {
-        resolve(check(method, url, { status: counter.status, bytes: size, seconds, text: counter.text, headers: counter.headers }, opts));
+        resolve(check(x.method, x.url, result, opts));
       } catch (checkErr) {
         reject(checkErr instanceof Error ? checkErr : new Error(String(checkErr)));
-      }
-    };
-    // A server may answer (413, 401) before taking the whole body; the answer is what counts then.
-    const send = async () => {
-      const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-      const written: (Promise<void> | undefined)[] = [undefined, undefined];
-      for (let position = 0, i = 0; position < size && !settled; i ^= 1) {
-        await written[i];
-        const { bytesRead } = await fh.read(buffers[i]!, 0, Math.min(CHUNK, size - position), position);
-        if (bytesRead === 0) throw new Error(`${path} shrank while it was sent`);
-        position += bytesRead;
-        written[i] = new Promise((done) => socket.write(buffers[i]!.subarray(0, bytesRead), () => done()));
       }
     };
     const socket = connect({
       host: target.hostname,
       port: Number(target.port || 80),
       onread: {
-        buffer: Buffer.allocUnsafe(64 * 1024),
+        buffer: x.readInto,
         callback: (length: number, buffer: Uint8Array) => {
           try {
             counter.push(Buffer.from(buffer.buffer, buffer.byteOffset, length));
@@ -100,7 +92,7 @@ export async function uploadFile(url: string, path: string, opts: TransferOption
     });
     socket.once('connect', () => {
       socket.write(head);
-      send().catch(finish);
+      x.sendBody?.(socket, () => settled).catch(finish);
     });
     socket.once('end', () => {
       try {
@@ -115,57 +107,41 @@ export async function uploadFile(url: string, path: string, opts: TransferOption
 }
 
 /**
+ * Streams a file as the request body (PUT by default, POST for our upload tokens) with its
+ * Content-Length, over a raw socket: the file is read into two alternating 1 MiB buffers, each
+ * reused once the socket has taken it. On two cores the client's CPU is taken from the server
+ * under test: through node:http's client (as until 2026-12-06) a 100 MiB upload to nginx took
+ * 112 ms against 71 ms this way, and to the service 221 ms against 187 ms — the old client hid
+ * most of the gap between the two.
+ */
+export async function uploadFile(url: string, path: string, opts: TransferOptions & { method?: 'PUT' | 'POST' } = {}): Promise<TransferResult> {
+  const { size } = await stat(path);
+  const fh = await open(path, 'r');
+  // A server may answer (413, 401) before taking the whole body; the answer is what counts then.
+  const sendBody = async (socket: Socket, settled: () => boolean) => {
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const written: (Promise<void> | undefined)[] = [undefined, undefined];
+    for (let position = 0, i = 0; position < size && !settled(); i ^= 1) {
+      await written[i];
+      const { bytesRead } = await fh.read(buffers[i]!, 0, Math.min(CHUNK, size - position), position);
+      if (bytesRead === 0) throw new Error(`${path} shrank while it was sent`);
+      position += bytesRead;
+      written[i] = new Promise((done) => socket.write(buffers[i]!.subarray(0, bytesRead), () => done()));
+    }
+  };
+  try {
+    const headers = { 'content-type': 'application/octet-stream', ...opts.headers, 'content-length': size };
+    return await exchange({ method: opts.method ?? 'PUT', url, headers, readInto: Buffer.allocUnsafe(64 * 1024), keepBody: true, sendBody, sentBytes: size }, opts);
+  } finally {
+    await fh.close(); // waits for a read still in flight
+  }
+}
+
+/**
  * GETs `url` and counts the body's bytes. Over a raw socket reading into one reused 1 MiB
  * buffer (net's `onread`), not node:http: measured here against nginx, node:http reached
  * 0.35-0.9x curl's speed and this 1.5-1.9x, so the client never caps a server's figure.
  */
 export function download(url: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  const target = new URL(url);
-  if (target.protocol !== 'http:') throw new Error(`download: only http:// URLs (${url})`);
-  const headers: OutgoingHttpHeaders = { host: target.host, ...opts.headers, connection: 'close' };
-  const head = [`GET ${target.pathname}${target.search} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''].join('\r\n');
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const counter = new ResponseCounter();
-    let settled = false;
-    const finish = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const result = { status: counter.status, bytes: counter.bytes, seconds, text: counter.text, headers: counter.headers };
-      try {
-        resolve(check('GET', url, result, opts));
-      } catch (checkErr) {
-        reject(checkErr instanceof Error ? checkErr : new Error(String(checkErr)));
-      }
-    };
-    const socket = connect({
-      host: target.hostname,
-      port: Number(target.port || 80),
-      onread: {
-        buffer: readBuffer,
-        callback: (length: number, buffer: Uint8Array) => {
-          try {
-            counter.push(Buffer.from(buffer.buffer, buffer.byteOffset, length));
-            if (counter.done) finish();
-          } catch (err) {
-            finish(err);
-          }
-          return !settled;
-        },
-      },
-    });
-    socket.once('connect', () => socket.write(head));
-    socket.once('end', () => {
-      try {
-        counter.end();
-        finish();
-      } catch (err) {
-        finish(err);
-      }
-    });
-    socket.once('error', finish);
-  });
+  return exchange({ method: 'GET', url, headers: { ...opts.headers }, readInto: readBuffer }, opts);
 }
