@@ -25,10 +25,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { SkipBench, defineBench } from './lib/bench.js';
 import { freshDir, randomFile, removeQuietly } from './lib/files.js';
+import { CpuTally } from './lib/cpu.js';
 import { uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { runWrk, wrkMissing } from './lib/wrk.js';
-import { type ServiceProcess, cliEnv, processCpuMs, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
+import { type ServiceProcess, cliEnv, serviceCli, serviceDownload, startServiceProcess } from './children/service-process.js';
 import { type S3TestServer, rawClient } from '../test/servers/server.js';
 
 const execFileAsync = promisify(execFile);
@@ -155,7 +156,7 @@ export default defineBench({
       let round = 0;
       const directKey = 'uploads/direct/big.bin';
       // CPU per upload, to tell a CPU-bound machine from a slow path (MinIO's own share not counted).
-      const cpu = { service: [] as number[], client: [] as number[], sdk: [] as number[] };
+      const cpu = { service: new CpuTally(service.pid), sdk: new CpuTally() };
       ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
       const [svcPut, sdkPut] = (
         await interleave(
@@ -166,26 +167,17 @@ export default defineBench({
                 if (lastId) await service.remove(lastId);
                 target = await service.uploadUrl(`up-${round++}.bin`, bytes);
               },
-              run: async () => {
-                const [svc0, own0] = [await processCpuMs(service.pid), process.cpuUsage()];
+              run: cpu.service.wrap(async () => {
                 const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
-                const own = process.cpuUsage(own0);
-                cpu.service.push((await processCpuMs(service.pid)) - svc0);
-                cpu.client.push((own.user + own.system) / 1000);
                 lastId = (JSON.parse(res.text) as { id: string }).id;
-              },
+              }),
             },
             {
               name: 'SDK upload',
               before: async () => {
                 await client.send(new DeleteObjectCommand({ Bucket: minio.bucket, Key: directKey }));
               },
-              run: async () => {
-                const own0 = process.cpuUsage();
-                await sdkMultipartUpload(client, minio.bucket, directKey, source);
-                const own = process.cpuUsage(own0);
-                cpu.sdk.push((own.user + own.system) / 1000);
-              },
+              run: cpu.sdk.wrap(() => sdkMultipartUpload(client, minio.bucket, directKey, source)),
             },
           ],
           { runs: ctx.runs },
@@ -204,35 +196,26 @@ export default defineBench({
         runs: ctx.runs,
         subjectStats: svcPut,
         anchorStats: sdkPut,
-        note: `both multipart, ${PART_BYTES / MiB} MiB parts, ${QUEUE} in flight; the service also streams the body over HTTP, hashes it and records it in its catalog; CPU per upload (medians; the warm-up round left out): service ${median(cpu.service.slice(1)).toFixed(0)} ms + its HTTP client ${median(cpu.client.slice(1)).toFixed(0)} ms, direct SDK ${median(cpu.sdk.slice(1)).toFixed(0)} ms`,
+        note: `both multipart, ${PART_BYTES / MiB} MiB parts, ${QUEUE} in flight; the service also streams the body over HTTP, hashes it and records it in its catalog; CPU per upload (medians): service ${median(cpu.service.server).toFixed(0)} ms + its HTTP client ${median(cpu.service.client).toFixed(0)} ms, direct SDK ${median(cpu.sdk.client).toFixed(0)} ms`,
       });
 
       // Download 100 MiB
       ctx.log(`download ${sizeLabel}: ${ctx.runs} interleaved rounds`);
-      const downCpu = { service: [] as number[], client: [] as number[], sdk: [] as number[] };
+      const downCpu = { service: new CpuTally(service.pid), sdk: new CpuTally() };
       const [svcGet, sdkGet] = (
         await interleave(
           [
             {
               name: 'service GET',
-              run: async () => {
-                const [svc0, own0] = [await processCpuMs(service.pid), process.cpuUsage()];
-                await serviceDownload(service, big.id, bytes);
-                const own = process.cpuUsage(own0);
-                downCpu.service.push((await processCpuMs(service.pid)) - svc0);
-                downCpu.client.push((own.user + own.system) / 1000);
-              },
+              run: downCpu.service.wrap(() => serviceDownload(service, big.id, bytes)),
             },
             {
               name: 'SDK GetObject',
-              run: async () => {
-                const own0 = process.cpuUsage();
+              run: downCpu.sdk.wrap(async () => {
                 const out = await client.send(new GetObjectCommand({ Bucket: minio.bucket, Key: big.key }));
                 const got = await drain(out.Body as Readable);
-                const own = process.cpuUsage(own0);
-                downCpu.sdk.push((own.user + own.system) / 1000);
                 if (got !== bytes) throw new Error(`GetObject returned ${got} bytes`);
-              },
+              }),
             },
           ],
           { runs: ctx.runs },
@@ -250,7 +233,7 @@ export default defineBench({
         runs: ctx.runs,
         subjectStats: svcGet,
         anchorStats: sdkGet,
-        note: `the same object; the service adds one HTTP hop (client ↔ service) in front of the same GetObject; CPU per download (medians, warm-up left out): service ${median(downCpu.service.slice(1)).toFixed(0)} ms + its HTTP client ${median(downCpu.client.slice(1)).toFixed(0)} ms, direct SDK ${median(downCpu.sdk.slice(1)).toFixed(0)} ms`,
+        note: `the same object; the service adds one HTTP hop (client ↔ service) in front of the same GetObject; CPU per download (medians): service ${median(downCpu.service.server).toFixed(0)} ms + its HTTP client ${median(downCpu.service.client).toFixed(0)} ms, direct SDK ${median(downCpu.sdk.client).toFixed(0)} ms`,
       });
 
       // 4 KiB GETs, 32 at a time: wrk through the service vs 32 SDK GetObject loops in this process.

@@ -10,6 +10,7 @@ import { copyFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkipBench, defineBench } from './lib/bench.js';
 import { freshDir, fsyncFile, randomFile, removeQuietly } from './lib/files.js';
+import { CpuTally } from './lib/cpu.js';
 import { download, uploadFile } from './lib/http-client.js';
 import { MiB, interleave, median, pairedRatio, stats, throughput } from './lib/measure.js';
 import { type NginxInstance, nginxMissing, startNginx } from './lib/nginx.js';
@@ -130,6 +131,7 @@ export default defineBench({
       let lastId: string | undefined;
       let round = 0;
       ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
+      const cpu = { service: new CpuTally(service.pid), nginx: new CpuTally(nginx.pid), floor: new CpuTally(nodeFloor.pid) };
       const [svcPut, nginxPut, floorPut] = (
         await interleave(
           [
@@ -139,21 +141,21 @@ export default defineBench({
                 if (lastId) await service.remove(lastId);
                 target = await service.uploadUrl(`up-${round++}.bin`, bytes);
               },
-              run: async () => {
+              run: cpu.service.wrap(async () => {
                 const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
                 lastId = (JSON.parse(res.text) as { id: string }).id;
-              },
+              }),
             },
             {
               name: 'nginx WebDAV PUT',
               before: () => removeQuietly(putPath),
-              run: () => uploadFile(`${nginx.url}/put/big.bin`, source),
+              run: cpu.nginx.wrap(() => uploadFile(`${nginx.url}/put/big.bin`, source)),
               after: () => fsyncFile(putPath),
             },
             {
               name: 'node floor PUT',
               before: () => removeQuietly(join(floorRoot, 'put.bin')),
-              run: () => uploadFile(`${nodeFloor.url}/put.bin`, source),
+              run: cpu.floor.wrap(() => uploadFile(`${nodeFloor.url}/put.bin`, source)),
               after: () => fsyncFile(join(floorRoot, 'put.bin')),
             },
           ],
@@ -187,6 +189,22 @@ export default defineBench({
         subjectStats: floorPut,
         anchorStats: nginxPut,
         note: 'diagnostic: the same work as nginx, in Node; its copy fsynced after its clock stops, as nginx\'s',
+      });
+      // Where the time goes on 2 cores: CPU per upload of each server (all its threads and
+      // processes) and of the client, which shares the cores with it.
+      const ms = (values: number[]) => Math.round(median(values));
+      ctx.report({
+        figure: `upload ${sizeLabel}: server CPU`,
+        subject: 'service, all threads (ms of CPU per upload)',
+        subjectValue: ms(cpu.service.server),
+        anchor: 'nginx, all processes',
+        anchorValue: ms(cpu.nginx.server),
+        unit: 'ms CPU',
+        ratio: median(cpu.service.server) / median(cpu.nginx.server),
+        runs: ctx.runs,
+        subjectStats: stats(cpu.service.server),
+        anchorStats: stats(cpu.nginx.server),
+        note: `info; node floor ${ms(cpu.floor.server)} ms; client ${ms(cpu.service.client)} ms sending to the service, ${ms(cpu.nginx.client)} ms to nginx`,
       });
 
       // 4 KiB downloads, 32 connections: wrk against each, alternating, a few 5 s runs.

@@ -292,10 +292,3 @@ export async function startNodeFloor(root: string): Promise<{ url: string; pid: 
     },
   };
 }
-
-/** CPU time (user + system, all threads) a process has used so far, in ms (/proc/<pid>/stat; USER_HZ is 100 on Linux). */
-export async function processCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
 import {
   ExponentialBackoff,
   type IBackoff,
@@ -73,6 +73,36 @@ class OutOfTime extends Error {
 const timedOut = (operation: string, ms: number) =>
   new StorageError('BackendUnavailable', `the backend did not answer ${operation} within ${ms} ms`, { temporary: true, details: { timeout: ms } });
 
+/**
+ * Passes a put's body through, noting when the backend last pulled a chunk: once it has pulled
+ * nothing for `ms`, `onStall` runs. It buffers little, so a chunk moves only when the backend
+ * reads. One timer per put, checked against the last pull — not re-armed per chunk, which cost
+ * a timer and an async-iterator step per 64 KiB of every upload.
+ */
+class PullWatch extends Transform {
+  private lastPull = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, onStall: () => void) {
+    super();
+    const check = () => {
+      const idle = Date.now() - this.lastPull;
+      if (idle >= ms) onStall();
+      else this.timer = setTimeout(check, ms - idle);
+    };
+    this.timer = setTimeout(check, ms);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.lastPull = Date.now();
+    done(null, chunk);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 export function retryLayer(opts: RetryOptions = DEFAULT_RETRY): Layer {
   const attemptTimeout = timeout(opts.attemptTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
@@ -113,28 +143,17 @@ export function retryLayer(opts: RetryOptions = DEFAULT_RETRY): Layer {
   /** One attempt of a put: aborted when the backend stops taking the body (or answering) for too long. */
   async function putOnce(inner: Backend, key: string, body: Readable, putOpts: PutOptions | undefined): Promise<ObjectInfo> {
     const stall = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
     let fired: (err: StorageError) => void = () => undefined;
     const stalled = new Promise<never>((_resolve, reject) => {
       fired = reject;
     });
     stalled.catch(() => undefined);
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        stall.abort();
-        fired(timedOut('put', opts.attemptTimeoutMs));
-      }, opts.attemptTimeoutMs);
-    };
-    // Every chunk the backend pulls re-arms the watchdog; pulled lazily, so nothing flows before it reads.
-    async function* tapped() {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        arm();
-        yield chunk;
-      }
-    }
-    const tap = Readable.from(tapped(), { objectMode: false });
-    arm();
+    const tap = new PullWatch(opts.attemptTimeoutMs, () => {
+      stall.abort();
+      fired(timedOut('put', opts.attemptTimeoutMs));
+    });
+    // Failures travel both ways: a failing body fails the tap, a backend that gives up stops the body.
+    pipeline(body, tap, () => undefined);
     const signal = putOpts?.signal ? AbortSignal.any([putOpts.signal, stall.signal]) : stall.signal;
     try {
       return await Promise.race([inner.put(key, tap, { ...putOpts, signal }), stalled]);
@@ -142,7 +161,7 @@ export function retryLayer(opts: RetryOptions = DEFAULT_RETRY): Layer {
       if (stall.signal.aborted && !putOpts?.signal?.aborted) throw timedOut('put', opts.attemptTimeoutMs);
       throw err;
     } finally {
-      clearTimeout(timer);
+      tap.stop();
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { type FileHandle, link, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
@@ -52,7 +52,7 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
         diskError = err;
         throw err;
       });
-    const sink = (source: AsyncIterable<Buffer>) => writeBatched(source, write, flusher);
+    const sink = new BatchedFileSink(write, flusher);
     const options = opts.signal ? { signal: opts.signal } : {};
     // Measured as plaintext (limits and checksums are the content's), then sealed when encrypting.
     if (ctx.cipher) await pipeline(body, measure, new SealStream(ctx.cipher), sink, options);
@@ -123,21 +123,44 @@ class WriteBehind {
   }
 }
 
-/** Writes a stream of chunks, gathered into ~1 MiB writev calls: few syscalls, `cp`-like throughput. */
-async function writeBatched(source: AsyncIterable<Buffer>, write: (buffers: Buffer[]) => Promise<void>, flusher: WriteBehind | undefined): Promise<void> {
-  let batch: Buffer[] = [];
-  let batched = 0;
-  for await (const chunk of source) {
-    batch.push(chunk);
-    batched += chunk.length;
-    if (batched >= CHUNK) {
-      await write(batch);
-      flusher?.written(batched);
-      batch = [];
-      batched = 0;
-    }
+/**
+ * The temp file as the end of the body's pipeline: chunks are gathered into ~1 MiB writev calls
+ * (few syscalls, `cp`-like throughput), and while one is written the next chunks wait in the
+ * Writable's own buffer, so the body keeps arriving. A Writable, not a `for await` over the
+ * stream before it: the async iterator concatenated whatever was buffered into a new Buffer
+ * on every read, a copy per 64 KiB of every upload.
+ */
+class BatchedFileSink extends Writable {
+  private batch: Buffer[] = [];
+  private batched = 0;
+
+  constructor(
+    private readonly writeOut: (buffers: Buffer[]) => Promise<void>,
+    private readonly flusher: WriteBehind | undefined,
+  ) {
+    super({ highWaterMark: CHUNK });
   }
-  if (batched > 0) await write(batch);
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched < CHUNK) return done();
+    this.writeBatch().then(() => done(), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.writeBatch().then(() => done(), done);
+  }
+
+  private async writeBatch(): Promise<void> {
+    if (this.batched === 0) return;
+    const buffers = this.batch;
+    const bytes = this.batched;
+    this.batch = [];
+    this.batched = 0;
+    await this.writeOut(buffers);
+    this.flusher?.written(bytes);
+  }
 }
 
 /** writev may write less than asked (rarely, for regular files): continue from where it stopped. */
