@@ -91,6 +91,26 @@ describe('retry layer', () => {
     expect(await outcome(s.raw.head('uploads/stall'))).toBe('NotFound');
   });
 
+  it('lets a slow body through as long as every chunk comes within the timeout, and stops one that pauses too long', async () => {
+    const s = await stack({ seed: 1 }, { attemptTimeoutMs: 150, attempts: 1 });
+    // 8 chunks 60 ms apart: the put takes ~480 ms, over three times the timeout, but never idles 150 ms.
+    const slow = (pauses: number[]) =>
+      Readable.from(
+        (async function* () {
+          for (const [i, pause] of pauses.entries()) {
+            await new Promise((r) => setTimeout(r, pause));
+            yield bytes(1000, i);
+          }
+        })(),
+      );
+    const info = await s.backend.put('uploads/slow', slow([60, 60, 60, 60, 60, 60, 60, 60]));
+    expect(info.size).toBe(8000);
+    expect(sha256(await readAll((await s.raw.get('uploads/slow')).body))).toBe(sha256(Buffer.concat([0, 1, 2, 3, 4, 5, 6, 7].map((i) => bytes(1000, i)))));
+    const err = await s.backend.put('uploads/paused', slow([60, 60, 400, 60])).catch((e: unknown) => e);
+    expect((err as StorageError).message).toMatch(/within 150 ms/);
+    expect(await outcome(s.raw.head('uploads/paused'))).toBe('NotFound');
+  });
+
   it('makes small stream bodies replayable above it (bufferBodiesLayer)', async () => {
     const s = await stack({ seed: 9, unavailable: 0.3 }, { attempts: 6 });
     const top = bufferBodiesLayer({ maxBytes: 1 << 20, budgetBytes: 8 << 20 })(s.backend);
