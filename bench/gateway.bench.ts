@@ -161,24 +161,24 @@ export default defineBench({
       const [svcPut, sdkPut] = (
         await interleave(
           [
-            {
+            cpu.service.track({
               name: 'service upload',
               before: async () => {
                 if (lastId) await service.remove(lastId);
                 target = await service.uploadUrl(`up-${round++}.bin`, bytes);
               },
-              run: cpu.service.wrap(async () => {
+              run: async () => {
                 const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
                 lastId = (JSON.parse(res.text) as { id: string }).id;
-              }),
-            },
-            {
+              },
+            }),
+            cpu.sdk.track({
               name: 'SDK upload',
               before: async () => {
                 await client.send(new DeleteObjectCommand({ Bucket: minio.bucket, Key: directKey }));
               },
-              run: cpu.sdk.wrap(() => sdkMultipartUpload(client, minio.bucket, directKey, source)),
-            },
+              run: () => sdkMultipartUpload(client, minio.bucket, directKey, source),
+            }),
           ],
           { runs: ctx.runs },
         )
@@ -205,18 +205,18 @@ export default defineBench({
       const [svcGet, sdkGet] = (
         await interleave(
           [
-            {
+            downCpu.service.track({
               name: 'service GET',
-              run: downCpu.service.wrap(() => serviceDownload(service, big.id, bytes)),
-            },
-            {
+              run: () => serviceDownload(service, big.id, bytes),
+            }),
+            downCpu.sdk.track({
               name: 'SDK GetObject',
-              run: downCpu.sdk.wrap(async () => {
+              run: async () => {
                 const out = await client.send(new GetObjectCommand({ Bucket: minio.bucket, Key: big.key }));
                 const got = await drain(out.Body as Readable);
                 if (got !== bytes) throw new Error(`GetObject returned ${got} bytes`);
-              }),
-            },
+              },
+            }),
           ],
           { runs: ctx.runs },
         )

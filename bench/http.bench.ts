@@ -135,29 +135,29 @@ export default defineBench({
       const [svcPut, nginxPut, floorPut] = (
         await interleave(
           [
-            {
+            cpu.service.track({
               name: 'service POST /cdn/upload/{token}',
               before: async () => {
                 if (lastId) await service.remove(lastId);
                 target = await service.uploadUrl(`up-${round++}.bin`, bytes);
               },
-              run: cpu.service.wrap(async () => {
+              run: async () => {
                 const res = await uploadFile(target, source, { method: 'POST', expect: (s) => s === 201 });
                 lastId = (JSON.parse(res.text) as { id: string }).id;
-              }),
-            },
-            {
+              },
+            }),
+            cpu.nginx.track({
               name: 'nginx WebDAV PUT',
               before: () => removeQuietly(putPath),
-              run: cpu.nginx.wrap(() => uploadFile(`${nginx.url}/put/big.bin`, source)),
+              run: () => uploadFile(`${nginx.url}/put/big.bin`, source),
               after: () => fsyncFile(putPath),
-            },
-            {
+            }),
+            cpu.floor.track({
               name: 'node floor PUT',
               before: () => removeQuietly(join(floorRoot, 'put.bin')),
-              run: cpu.floor.wrap(() => uploadFile(`${nodeFloor.url}/put.bin`, source)),
+              run: () => uploadFile(`${nodeFloor.url}/put.bin`, source),
               after: () => fsyncFile(join(floorRoot, 'put.bin')),
-            },
+            }),
           ],
           { runs: ctx.runs },
         )

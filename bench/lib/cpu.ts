@@ -5,35 +5,44 @@
  * bounded by the CPU it needs per request: this says how much that is.
  */
 import { readFile, readdir } from 'node:fs/promises';
+import type { Case } from './measure.js';
 
-async function threadsNs(pid: number): Promise<number> {
-  let total = 0;
-  const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+/** CPU so far of each living thread of a process tree, by "pid/tid", in ns. */
+type ThreadTimes = Map<string, number>;
+
+async function readThreads(pid: number, into: ThreadTimes): Promise<void> {
+  const tids = await readdir(`/proc/${pid}/task`);
   for (const tid of tids) {
-    const line = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
-    total += Number(line.split(' ')[0]);
+    // A thread may end between the listing and the read: it is simply not counted then.
+    const line = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => undefined);
+    if (line !== undefined) into.set(`${pid}/${tid}`, Number(line.split(' ')[0]));
   }
-  return total;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  for (const child of children.split(' ').filter(Boolean)) await readThreads(Number(child), into).catch(() => undefined);
 }
 
-async function childrenOf(pid: number): Promise<number[]> {
-  const line = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return line.split(' ').filter(Boolean).map(Number);
+async function threadTimes(pid: number): Promise<ThreadTimes> {
+  const times: ThreadTimes = new Map();
+  await readThreads(pid, times);
+  return times;
 }
 
-/** Nanoseconds of CPU used so far by `pid`, its threads and its living children. */
-export async function processTreeCpuNs(pid: number): Promise<number> {
-  let total = await threadsNs(pid);
-  for (const child of await childrenOf(pid)) total += await processTreeCpuNs(child);
-  return total;
+/** CPU used between two readings, in ms; undefined when a thread ended in between (its time is lost). */
+function usedMs(before: ThreadTimes, after: ThreadTimes): number | undefined {
+  let ns = 0;
+  for (const [thread, end] of after) ns += end - (before.get(thread) ?? 0);
+  for (const thread of before.keys()) if (!after.has(thread)) return undefined;
+  return ns / 1e6;
 }
 
 /**
  * CPU per run of a case, in ms: of the server (process tree `pid`, when there is one) and of
- * this process (the client). The first `warmup` runs (interleave's untimed round) are left out.
+ * this process (the client). The server is read in the case's before/after steps, outside the
+ * timed run (a reading takes ~2 ms); runs in which a server thread ended are left out. The
+ * first `warmup` runs (interleave's untimed round) are left out too.
  */
 export class CpuTally {
-  private readonly serverMs: number[] = [];
+  private readonly serverMs: (number | undefined)[] = [];
   private readonly clientMs: number[] = [];
 
   constructor(
@@ -41,22 +50,31 @@ export class CpuTally {
     private readonly warmup = 1,
   ) {}
 
-  /** Wraps a case's `run`: its CPU is tallied, its timing left to the caller. */
-  wrap<T>(fn: () => Promise<T>): () => Promise<T> {
-    return async () => {
-      const server = this.pid === undefined ? 0 : await processTreeCpuNs(this.pid);
-      const client = process.cpuUsage();
-      const result = await fn();
-      const used = process.cpuUsage(client);
-      if (this.pid !== undefined) this.serverMs.push(((await processTreeCpuNs(this.pid)) - server) / 1e6);
-      this.clientMs.push((used.user + used.system) / 1000);
-      return result;
+  /** The case with its CPU tallied; its timing unchanged. */
+  track(c: Case): Case {
+    let start: ThreadTimes | undefined;
+    return {
+      ...c,
+      before: async () => {
+        await c.before?.();
+        if (this.pid !== undefined) start = await threadTimes(this.pid);
+      },
+      run: async () => {
+        const client = process.cpuUsage();
+        await c.run();
+        const used = process.cpuUsage(client);
+        this.clientMs.push((used.user + used.system) / 1000);
+      },
+      after: async () => {
+        if (this.pid !== undefined && start) this.serverMs.push(usedMs(start, await threadTimes(this.pid)));
+        await c.after?.();
+      },
     };
   }
 
   /** Server CPU of each timed run, ms. */
   get server(): number[] {
-    return this.serverMs.slice(this.warmup);
+    return this.serverMs.slice(this.warmup).filter((ms): ms is number => ms !== undefined);
   }
 
   /** Client CPU of each timed run, ms. */

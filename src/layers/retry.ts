@@ -75,22 +75,35 @@ const timedOut = (operation: string, ms: number) =>
 
 /**
  * Passes a put's body through, noting when the backend last pulled a chunk: once it has pulled
- * nothing for `ms`, `onStall` runs. It buffers little, so a chunk moves only when the backend
- * reads. One timer per put, checked against the last pull — not re-armed per chunk, which cost
- * a timer and an async-iterator step per 64 KiB of every upload.
+ * nothing for `ms`, `onStall` runs. The body is piped in only when the backend first reads, so
+ * a backend that fails before reading leaves it untouched (the fallback layer can still divert
+ * it), and little is buffered, so a chunk moves only when the backend reads. One timer per
+ * put, checked against the last pull — not re-armed per chunk, which cost a timer and an
+ * async-iterator step per 64 KiB of every upload.
  */
 class PullWatch extends Transform {
   private lastPull = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private body: Readable | undefined;
 
-  constructor(ms: number, onStall: () => void) {
+  constructor(body: Readable, ms: number, onStall: () => void) {
     super();
+    this.body = body;
     const check = () => {
       const idle = Date.now() - this.lastPull;
       if (idle >= ms) onStall();
       else this.timer = setTimeout(check, ms - idle);
     };
     this.timer = setTimeout(check, ms);
+  }
+
+  override _read(size: number): void {
+    if (this.body) {
+      // Failures travel both ways: a failing body fails the watch, a backend that gives up stops the body.
+      pipeline(this.body, this, () => undefined);
+      this.body = undefined;
+    }
+    super._read(size);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -148,12 +161,10 @@ export function retryLayer(opts: RetryOptions = DEFAULT_RETRY): Layer {
       fired = reject;
     });
     stalled.catch(() => undefined);
-    const tap = new PullWatch(opts.attemptTimeoutMs, () => {
+    const tap = new PullWatch(body, opts.attemptTimeoutMs, () => {
       stall.abort();
       fired(timedOut('put', opts.attemptTimeoutMs));
     });
-    // Failures travel both ways: a failing body fails the tap, a backend that gives up stops the body.
-    pipeline(body, tap, () => undefined);
     const signal = putOpts?.signal ? AbortSignal.any([putOpts.signal, stall.signal]) : stall.signal;
     try {
       return await Promise.race([inner.put(key, tap, { ...putOpts, signal }), stalled]);

@@ -111,6 +111,28 @@ describe('retry layer', () => {
     expect(await outcome(s.raw.head('uploads/paused'))).toBe('NotFound');
   });
 
+  it('leaves a one-shot body untouched when the backend fails or stalls before reading it, so a fallback can still take it whole', async () => {
+    const local = await localBackend();
+    cleanups.push(local.cleanup);
+    const data = bytes(196_608, 4);
+    for (const failure of ['refuses', 'hangs'] as const) {
+      const primary: Backend = {
+        ...local.backend,
+        async put() {
+          if (failure === 'hangs') return new Promise<never>(() => undefined);
+          await new Promise((r) => setTimeout(r, 20));
+          throw new StorageError('BackendUnavailable', 'primary refuses', { temporary: true });
+        },
+      };
+      const backend = retryLayer({ ...FAST, attemptTimeoutMs: 100 })(primary);
+      const body = Readable.from([data.subarray(0, 65_536), data.subarray(65_536, 131_072), data.subarray(131_072)], { objectMode: false });
+      const err = await backend.put(`uploads/${failure}`, body).catch((e: unknown) => e);
+      expect((err as StorageError).code).toBe('BackendUnavailable');
+      expect(body.readableDidRead).toBe(false);
+      expect(sha256(await readAll(body))).toBe(sha256(data));
+    }
+  });
+
   it('makes small stream bodies replayable above it (bufferBodiesLayer)', async () => {
     const s = await stack({ seed: 9, unavailable: 0.3 }, { attempts: 6 });
     const top = bufferBodiesLayer({ maxBytes: 1 << 20, budgetBytes: 8 << 20 })(s.backend);
