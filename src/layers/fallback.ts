@@ -47,9 +47,13 @@ export function newBlobKey(): string {
   return `${BLOB_SEGMENT}/${host}.${process.pid}.${randomBytes(12).toString('hex')}`;
 }
 
-/** A body nobody has read from yet: it can still go elsewhere. */
+/**
+ * A body nobody has read from yet, nor set flowing: it can still go elsewhere. A flowing body
+ * is already someone's (a layer below that gave up may have resumed it to let its source
+ * finish), and its bytes would drain away before the fallback read them.
+ */
 function untouched(body: Readable): boolean {
-  return !body.readableDidRead && !body.destroyed && !body.readableEnded;
+  return !body.readableDidRead && body.readableFlowing !== true && !body.destroyed && !body.readableEnded;
 }
 
 interface ListCursor {

@@ -246,13 +246,9 @@ export function faultLayer(injector: FaultInjector): Layer {
       async put(key, body, opts) {
         const step = injector.enter('put');
         if (step === undefined) return inner.put(key, body, opts);
-        let d: Decision;
-        try {
-          d = await start('put', key, step);
-        } catch (err) {
-          body.resume(); // nothing will read it: let the caller's source finish
-          throw err;
-        }
+        // A fault here leaves the body untouched, as a real backend that fails before reading
+        // does: the caller (or the fallback) decides what becomes of it.
+        const d = await start('put', key, step);
         // Cut somewhere inside the body; without a declared length, within the first 64 KiB.
         const limit = Math.floor((opts?.contentLength ?? 64 * 1024) * d.cutAt);
         let sent = body;

@@ -111,8 +111,13 @@ class PullWatch extends Transform {
     done(null, chunk);
   }
 
+  /**
+   * The attempt is over: no more timer, and a body not piped in yet never will be, even if the
+   * backend set this stream flowing before it failed — the body stays whole for the fallback.
+   */
   stop(): void {
     clearTimeout(this.timer);
+    this.body = undefined;
   }
 }
 

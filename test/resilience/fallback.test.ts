@@ -2,7 +2,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StorageError } from '../../src/core/errors.js';
 import { isCircuitOpen } from '../../src/layers/circuit.js';
+import { createLocalBackend } from '../../src/backends/local/index.js';
+import type { Backend } from '../../src/core/backend.js';
+import { KeyRules } from '../../src/core/keys.js';
+import { openCatalog } from '../../src/catalog/index.js';
+import { BLOB_SEGMENT, fallbackLayer } from '../../src/layers/fallback.js';
+import { forwardAll } from '../../src/layers/forward.js';
 import { replayable } from '../../src/layers/replayable.js';
 import { bytes, outcome, readAll, resilientLocal, sha256, tempDir } from './helpers.js';
 
@@ -141,6 +148,60 @@ describe('fallback and replay', () => {
     const info = await s.backend.put('videos/big', Readable.from([big.subarray(0, 20_000), big.subarray(20_000)]));
     expect(info.size).toBe(big.length);
     expect(await readAll((await s.backend.get('videos/big')).body)).toEqual(big);
+  });
+
+  it('a one-shot body the primary refused before reading falls back with the circuit still closed', async () => {
+    const s = await stack({ BHIV_RETRY_BUFFER_MB: '0.01', BHIV_CIRCUIT_FAILURES: '5' });
+    const big = bytes(200_000, 8);
+    s.faults.update({ down: true });
+    expect(s.resilience.circuit.state).toBe('closed');
+    // Through the retry layer's stall watch: it must not start reading before the primary does.
+    const info = await s.backend.put('videos/refused', Readable.from([big.subarray(0, 65_536), big.subarray(65_536, 131_072), big.subarray(131_072)]));
+    expect(info.size).toBe(big.length);
+    expect(s.resilience.circuit.state).toBe('closed');
+    expect(sha256(await readAll((await s.backend.get('videos/refused')).body))).toBe(sha256(big));
+  });
+
+  it('a primary that set its input flowing and then failed before reading still leaves the body whole for the fallback', async () => {
+    const root = await tempDir();
+    // What the primary sees is the retry layer's stall watch, not the body: once the attempt is
+    // over the watch lets go of a body it has not started reading.
+    const s = await resilientLocal(root, { BHIV_RETRY_BUFFER_MB: '0.01' }, undefined, (primary) => ({
+      ...forwardAll(primary, (_op, _key, call) => call()),
+      async put(_key, body) {
+        body.resume();
+        throw new StorageError('BackendUnavailable', 'refused after setting the body flowing', { temporary: true });
+      },
+    }));
+    open.push(s);
+    const big = bytes(200_000, 9);
+    const info = await s.backend.put('videos/drained', Readable.from([big.subarray(0, 65_536), big.subarray(65_536)]));
+    expect(info.size).toBe(big.length);
+    expect(sha256(await readAll((await s.backend.get('videos/drained')).body))).toBe(sha256(big));
+  });
+
+  it('never diverts a body the failing primary set flowing itself: the outage is reported, no empty object stored', async () => {
+    const root = await tempDir();
+    const catalog = await openCatalog(`sqlite:${join(root, 'catalog.sqlite')}`);
+    const fallbackStore = await createLocalBackend({ root: join(root, 'fallback'), keys: new KeyRules([BLOB_SEGMENT]), fsync: false });
+    const primary = await createLocalBackend({ root: join(root, 'primary'), fsync: false });
+    const leaky: Backend = {
+      ...forwardAll(primary, (_op, _key, call) => call()),
+      async put(_key, body) {
+        body.resume(); // its bytes now drain away, before anyone reads them
+        throw new StorageError('BackendUnavailable', 'refused after setting the body flowing', { temporary: true });
+      },
+    };
+    const backend = fallbackLayer({ fallback: fallbackStore, outbox: catalog.outbox, fallbackId: 'local:test' })(leaky);
+    try {
+      const big = bytes(200_000, 10);
+      const err = await backend.put('videos/drained', Readable.from([big.subarray(0, 65_536), big.subarray(65_536)])).catch((e: unknown) => e);
+      expect((err as StorageError).code).toBe('BackendUnavailable');
+      expect((await catalog.outbox.stats()).pending).toBe(0);
+      expect(await outcome(primary.head('videos/drained'))).toBe('NotFound');
+    } finally {
+      await catalog.close();
+    }
   });
 
   it('with BHIV_FALLBACK_BACKEND=none, an outage is the caller\'s to see', async () => {

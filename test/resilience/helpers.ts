@@ -81,7 +81,8 @@ export async function outcome(p: Promise<unknown>): Promise<string> {
 }
 
 /** The service's resilience stack over a local primary in `root`, with a fault injector to take it down. */
-export async function resilientLocal(root: string, env: Record<string, string> = {}, catalogUrl?: string) {
+/** `wrapPrimary` stands between the local primary and the resilience layers (e.g. a primary that misbehaves in one way). */
+export async function resilientLocal(root: string, env: Record<string, string> = {}, catalogUrl?: string, wrapPrimary: (primary: Backend) => Backend = (p) => p) {
   const { loadConfig } = await import('../../src/config/index.js');
   const { openCatalog } = await import('../../src/catalog/index.js');
   const { Resilience } = await import('../../src/service/layers.js');
@@ -96,7 +97,7 @@ export async function resilientLocal(root: string, env: Record<string, string> =
   });
   const primary = await createLocalBackend({ root, fsync: false });
   const catalog = await openCatalog(catalogUrl ?? config.databaseUrl);
-  const resilience = await Resilience.create(config, primary, catalog);
+  const resilience = await Resilience.create(config, wrapPrimary(primary), catalog);
   return {
     primary,
     catalog,
