@@ -1,5 +1,5 @@
 import { type Selectable, type Transaction, sql } from 'kysely';
-import type { ClaimOptions, NewOutboxEntry, Outbox, OutboxEntry, OutboxState, OutboxStats } from '../layers/outbox.js';
+import type { ClaimOptions, NewOutboxEntry, Outbox, OutboxEntry, OutboxState, OutboxStats, ReleasedAs } from '../layers/outbox.js';
 import type { CatalogDb } from './dialect.js';
 import { guard } from './failures.js';
 import { assertWellFormed, prefixUpperBound } from './key-order.js';
@@ -205,22 +205,40 @@ export class CatalogOutbox implements Outbox {
     });
   }
 
-  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<void> {
-    return guard('outbox release', async () => {
-      await this.c.db
-        .updateTable('outbox')
-        .set((eb) => ({
-          state: outcome.failed ? 'failed' : 'pending',
-          last_error: outcome.error.slice(0, 1000),
-          attempts: outcome.attempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
-          locked_until: null,
-          next_attempt_at: outcome.retryAt ? this.c.time(outcome.retryAt) : null,
-        }))
-        .where('id', '=', seq as never)
-        .where('claimed_by', '=', owner)
-        .where('state', '=', 'pending')
-        .execute();
-    });
+  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<ReleasedAs | undefined> {
+    return guard('outbox release', () =>
+      this.write(async (db) => {
+        let state: ReleasedAs = outcome.failed ? 'failed' : 'pending';
+        if (state === 'failed') {
+          // A write accepted after this one decides the key's content: this entry is moot, not
+          // failed — a failed entry stays live, and reads would serve its older bytes.
+          const newer = await db
+            .selectFrom('outbox as n')
+            .innerJoin('outbox as o', 'o.key', 'n.key')
+            .select('n.id')
+            .where('o.id', '=', seq as never)
+            .whereRef('n.id', '>', 'o.id')
+            .limit(1)
+            .executeTakeFirst();
+          if (newer) state = 'superseded';
+        }
+        const result = await db
+          .updateTable('outbox')
+          .set((eb) => ({
+            state,
+            last_error: outcome.error.slice(0, 1000),
+            attempts: outcome.attempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
+            locked_until: null,
+            next_attempt_at: outcome.retryAt ? this.c.time(outcome.retryAt) : null,
+            ...(state === 'superseded' ? { completed_at: this.now() } : {}),
+          }))
+          .where('id', '=', seq as never)
+          .where('claimed_by', '=', owner)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n ? state : undefined;
+      }),
+    );
   }
 
   stats(fallback?: string): Promise<OutboxStats> {

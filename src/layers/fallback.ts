@@ -6,7 +6,7 @@ import { StorageError, isStorageError } from '../core/errors.js';
 import { etagFromSha256 } from '../core/streams.js';
 import type { GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, PutOptions } from '../core/types.js';
 import type { Layer } from './layer.js';
-import type { Outbox, OutboxEntry } from './outbox.js';
+import type { NewOutboxEntry, Outbox, OutboxEntry } from './outbox.js';
 import { reopen } from './replayable.js';
 
 /**
@@ -91,6 +91,9 @@ function infoOf(entry: OutboxEntry): ObjectInfo {
   };
 }
 
+/** How often a read follows a key's newer entries when the blob it found was gone. */
+const MAX_LOOKS = 5;
+
 export function fallbackLayer(opts: FallbackOptions): Layer {
   const { fallback, outbox, fallbackId } = opts;
 
@@ -117,22 +120,31 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
         signal: putOpts.signal,
       });
       const sha256 = stored.sha256 ?? hash.digest('hex');
-      let superseded: OutboxEntry[];
+      const entry: NewOutboxEntry = {
+        key,
+        op: 'put',
+        blob,
+        size: stored.size,
+        sha256,
+        contentType: stored.contentType,
+        metadata: putOpts.metadata ?? null,
+        cacheControl: putOpts.cacheControl ?? null,
+        fallback: fallbackId,
+      };
+      let superseded: OutboxEntry[] = [];
       try {
-        ({ superseded } = await outbox.enqueue({
-          key,
-          op: 'put',
-          blob,
-          size: stored.size,
-          sha256,
-          contentType: stored.contentType,
-          metadata: putOpts.metadata ?? null,
-          cacheControl: putOpts.cacheControl ?? null,
-          fallback: fallbackId,
-        }));
+        ({ superseded } = await outbox.enqueue(entry));
       } catch (err) {
-        await fallback.delete(blob).catch(() => undefined);
-        throw err;
+        // The entry may be committed with only the answer lost: then it is live, the write is
+        // accepted, and its blob must stay (what it superseded is left to the replayer's
+        // checks and the sweep). Only a blob that is surely no entry's goes at once; when the
+        // catalog cannot say, it stays for the start-up sweep.
+        const live = await liveEntry(key).catch(() => 'unknown' as const);
+        if (live === 'unknown') throw err;
+        if (live?.blob !== blob) {
+          await fallback.delete(blob).catch(() => undefined);
+          throw err;
+        }
       }
       opts.onDivert?.('put', key);
       await dropBlobs(superseded);
@@ -151,15 +163,27 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       if (blobs.length) await fallback.deleteMany(blobs).catch(() => undefined);
     }
 
+    /**
+     * Reads what `entry` holds. Its blob may be gone since the entry was looked up: replayed (the
+     * bytes are on the primary now) or superseded by a newer write (whose bytes are the ones to
+     * read: the primary may still hold what preceded the outage). So the outbox is asked again.
+     */
     async function readEntry(entry: OutboxEntry, key: string, getOpts?: GetOptions): Promise<GetResult> {
-      if (entry.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
-      try {
-        const result = await fallback.get(entry.blob!, getOpts);
-        return { ...result, info: { ...result.info, key, location: 'fallback' } };
-      } catch (err) {
-        // Replayed and cleaned up since we looked: it is on the primary now.
-        if (isStorageError(err, 'NotFound')) return primary.get(key, getOpts);
-        throw err;
+      for (let current = entry, looks = 1; ; looks++) {
+        if (current.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
+        try {
+          const result = await fallback.get(current.blob!, getOpts);
+          return { ...result, info: { ...result.info, key, location: 'fallback' } };
+        } catch (err) {
+          if (!isStorageError(err, 'NotFound')) throw err;
+        }
+        const now = await liveEntry(key);
+        if (!now) return primary.get(key, getOpts);
+        // The same live entry without its bytes should not happen (blobs go only after their entry ends).
+        if (now.seq === current.seq || looks >= MAX_LOOKS) {
+          throw new StorageError('BackendUnavailable', `the fallback copy of ${key} is missing; try again`, { temporary: true });
+        }
+        current = now;
       }
     }
 

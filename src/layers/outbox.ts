@@ -15,6 +15,8 @@
 export type OutboxOperation = 'put' | 'delete';
 /** `pending` waits for (or is in) replay; `failed` could not be replayed and still holds its bytes. */
 export type OutboxState = 'pending' | 'done' | 'superseded' | 'failed';
+/** What `release` left an entry as. */
+export type ReleasedAs = 'pending' | 'failed' | 'superseded';
 
 export interface NewOutboxEntry {
   key: string;
@@ -73,10 +75,12 @@ export interface Outbox {
   /** Ends a claimed entry as done or superseded; false when the claim was lost (someone else has it now). */
   finish(seq: number, owner: string, state: 'done' | 'superseded'): Promise<boolean>;
   /**
-   * Gives a claim back after a failure: retried after `retryAt`, or parked as `failed`.
-   * `attempt: false` for an outage, which says nothing about the entry and does not count.
+   * Gives a claim back after a failure: retried after `retryAt`, or parked as `failed` — or, when
+   * a newer write of the key exists, ended as `superseded` (a failed entry is live and would hide
+   * it). `attempt: false` for an outage, which says nothing about the entry and does not count.
+   * Returns the state it left, or undefined when the claim was lost.
    */
-  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<void>;
+  release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<ReleasedAs | undefined>;
   stats(fallback?: string): Promise<OutboxStats>;
   /** Blobs that live entries of this fallback still need (the orphan sweep keeps these). */
   liveBlobs(fallback: string): Promise<Set<string>>;

@@ -185,8 +185,11 @@ export class Replayer {
       }
       const failed = entry.attempts + 1 >= this.opts.maxAttempts;
       const backoff = Math.min(60_000, this.opts.intervalMs * 2 ** entry.attempts);
-      await outbox.release(entry.seq, this.owner, { error: message, failed, retryAt: new Date(Date.now() + backoff) }).catch(() => undefined);
-      if (failed) this.note(entry, 'failed');
+      const left = await outbox.release(entry.seq, this.owner, { error: message, failed, retryAt: new Date(Date.now() + backoff) }).catch(() => undefined);
+      if (left === 'superseded') {
+        await this.dropBlob(entry);
+        this.note(entry, 'superseded');
+      } else if (left === 'failed') this.note(entry, 'failed');
       return true;
     }
   }

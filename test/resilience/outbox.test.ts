@@ -75,6 +75,26 @@ function outboxContract(name: string, open: () => Promise<{ url: string; cleanup
       expect((await o.latest(['logs/k'])).get('logs/k')?.state).toBe('failed');
     });
 
+    it('ends an entry that cannot be replayed as superseded, not failed, when a newer write of its key was accepted meanwhile', async () => {
+      const o = catalog.outbox;
+      await o.enqueue(put('scripts/s', 'outbox/s1', 'fb5'));
+      const [old] = await o.claim({ owner: 'A', fallback: 'fb5', limit: 10, leaseMs: 60_000 });
+      await o.enqueue(put('scripts/s', 'outbox/s2', 'fb5')); // waits behind the claimed one
+      expect(await o.release(old!.seq, 'B', { error: 'refused', failed: true })).toBeUndefined(); // not B's claim
+      expect(await o.release(old!.seq, 'A', { error: 'refused', failed: true })).toBe('superseded');
+      // Left failed, the old entry would be the key's newest live one once the new one is replayed.
+      const [fresh] = await o.claim({ owner: 'A', fallback: 'fb5', limit: 10, leaseMs: 60_000 });
+      expect(fresh?.blob).toBe('outbox/s2');
+      expect(await o.finish(fresh!.seq, 'A', 'done')).toBe(true);
+      expect((await o.latest(['scripts/s'])).has('scripts/s')).toBe(false);
+      expect([...(await o.liveBlobs('fb5'))]).toEqual([]);
+      // With no newer write, a hopeless entry is parked as failed (still live: its bytes are read).
+      await o.enqueue(put('scripts/t', 'outbox/t1', 'fb5'));
+      const [alone] = await o.claim({ owner: 'A', fallback: 'fb5', limit: 10, leaseMs: 60_000 });
+      expect(await o.release(alone!.seq, 'A', { error: 'refused', failed: true })).toBe('failed');
+      expect((await o.latest(['scripts/t'])).get('scripts/t')?.state).toBe('failed');
+    });
+
     it('gives a lapsed claim to the next replayer', async () => {
       const o = catalog.outbox;
       await o.enqueue(put('ratings/r', 'outbox/r1', 'fb3'));
