@@ -179,16 +179,18 @@ export class CatalogOutbox implements Outbox {
     );
   }
 
-  renew(seqs: readonly number[], owner: string, leaseMs: number): Promise<void> {
-    if (seqs.length === 0) return Promise.resolve();
+  renew(seqs: readonly number[], owner: string, leaseMs: number): Promise<number[]> {
+    if (seqs.length === 0) return Promise.resolve([]);
     return guard('outbox renew', async () => {
-      await this.c.db
+      const rows = await this.c.db
         .updateTable('outbox')
         .set({ locked_until: this.c.time(new Date(Date.now() + leaseMs)) })
         .where('id', 'in', [...seqs] as never)
         .where('claimed_by', '=', owner)
         .where('state', '=', 'pending')
+        .returning('id')
         .execute();
+      return rows.map((r) => toNumber(r.id as number));
     });
   }
 

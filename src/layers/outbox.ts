@@ -70,8 +70,8 @@ export interface Outbox {
   liveUnder(prefix: string, range: { after?: string; through?: string; limit: number }): Promise<OutboxEntry[]>;
   /** Claims pending entries of `fallback` for `owner`, oldest first, at most one per key. */
   claim(opts: ClaimOptions): Promise<OutboxEntry[]>;
-  /** Extends the owner's claims on these entries. */
-  renew(seqs: readonly number[], owner: string, leaseMs: number): Promise<void>;
+  /** Extends the owner's claims on these entries; returns those it still held (the others are lost). */
+  renew(seqs: readonly number[], owner: string, leaseMs: number): Promise<number[]>;
   /** Ends a claimed entry as done or superseded; false when the claim was lost (someone else has it now). */
   finish(seq: number, owner: string, state: 'done' | 'superseded'): Promise<boolean>;
   /**

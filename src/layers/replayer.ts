@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
 import { StorageError, isStorageError } from '../core/errors.js';
 import { primaryUnavailable } from './fallback.js';
+import { ClaimLease } from './claim-lease.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { replayable } from './replayable.js';
 
@@ -130,10 +131,15 @@ export class Replayer {
     }
     let handled = 0;
     while (!this.closing) {
+      const claimedAt = Date.now();
       const entries = await outbox.claim({ owner: this.owner, fallback: fallbackId, limit: this.opts.batch, leaseMs: this.opts.leaseMs });
       if (entries.length === 0) break;
-      const inFlight = new Set(entries.map((e) => e.seq));
-      const renew = setInterval(() => void outbox.renew([...inFlight], this.owner, this.opts.leaseMs).catch(() => undefined), this.opts.leaseMs / 3);
+      const lease = new ClaimLease(
+        entries.map((e) => e.seq),
+        this.opts.leaseMs,
+        claimedAt,
+        (seqs) => outbox.renew(seqs, this.owner, this.opts.leaseMs),
+      );
       let primaryDown = false;
       try {
         const queue = [...entries];
@@ -141,13 +147,13 @@ export class Replayer {
           for (let e = queue.shift(); e; e = queue.shift()) {
             if (primaryDown) {
               await outbox.release(e.seq, this.owner, { error: 'primary became unavailable', retryAt: new Date(), attempt: false });
-            } else if (!(await this.replayOne(e))) primaryDown = true;
-            inFlight.delete(e.seq);
+            } else if (!(await this.replayOne(e, lease.signal(e.seq)))) primaryDown = true;
+            lease.release(e.seq);
           }
         };
         await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, entries.length) }, worker));
       } finally {
-        clearInterval(renew);
+        lease.close();
       }
       handled += entries.length;
       if (primaryDown) break;
@@ -155,8 +161,12 @@ export class Replayer {
     return handled;
   }
 
-  /** Replays one claimed entry; false when the primary turned out to be unavailable. */
-  private async replayOne(entry: OutboxEntry): Promise<boolean> {
+  /**
+   * Replays one claimed entry; false when the primary turned out to be unavailable. `claim`
+   * aborts once the claim is lost or may lapse: the write to the primary stops then, and the
+   * entry is left to whoever holds it next.
+   */
+  private async replayOne(entry: OutboxEntry, claim: AbortSignal): Promise<boolean> {
     const { outbox, primary } = this.opts;
     try {
       const newest = (await outbox.latest([entry.key])).get(entry.key);
@@ -166,9 +176,10 @@ export class Replayer {
         return true;
       }
       if (entry.op === 'delete') {
+        claim.throwIfAborted();
         await primary.delete(entry.key);
       } else {
-        const copied = await this.copyToPrimary(entry);
+        const copied = await this.copyToPrimary(entry, claim);
         if (!copied) return true;
       }
       if (await outbox.finish(entry.seq, this.owner, 'done')) {
@@ -179,6 +190,12 @@ export class Replayer {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.lastError = `${entry.op} ${entry.key}: ${message}`;
+      if (claim.aborted) {
+        // Not this entry's fault: give it back if the claim is still ours, for a later round.
+        const reason = claim.reason instanceof Error ? claim.reason.message : 'the claim lapsed';
+        await outbox.release(entry.seq, this.owner, { error: `replay stopped: ${reason}`, retryAt: new Date(Date.now() + this.opts.intervalMs), attempt: false }).catch(() => undefined);
+        return true;
+      }
       if (primaryUnavailable(err)) {
         await outbox.release(entry.seq, this.owner, { error: message, retryAt: new Date(Date.now() + this.opts.intervalMs), attempt: false }).catch(() => undefined);
         return false;
@@ -195,7 +212,7 @@ export class Replayer {
   }
 
   /** Writes the fallback copy to the primary and checks it arrived whole; false when there was nothing to copy. */
-  private async copyToPrimary(entry: OutboxEntry): Promise<boolean> {
+  private async copyToPrimary(entry: OutboxEntry, claim: AbortSignal): Promise<boolean> {
     const { primary, fallback, outbox } = this.opts;
     let source: Readable;
     try {
@@ -212,12 +229,14 @@ export class Replayer {
     }
     const small = entry.size !== null && entry.size <= this.opts.bufferBytes;
     const body = small ? replayable(await readAll(source)) : source;
+    claim.throwIfAborted();
     await primary.put(entry.key, body, {
       contentType: entry.contentType ?? undefined,
       metadata: entry.metadata ?? undefined,
       cacheControl: entry.cacheControl ?? undefined,
       contentLength: entry.size ?? undefined,
       sha256: entry.sha256 ?? undefined,
+      signal: claim,
     });
     this.counts.copied += 1;
     const check = await primary.head(entry.key);

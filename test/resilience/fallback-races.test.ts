@@ -5,8 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/core/errors.js';
+import type { Backend } from '../../src/core/backend.js';
+import { forwardAll } from '../../src/layers/forward.js';
 import type { Outbox } from '../../src/layers/outbox.js';
 import { replayable } from '../../src/layers/replayable.js';
+import { Replayer, type ReplayerOptions } from '../../src/layers/replayer.js';
 import { outcome, readAll, resilientLocal, tempDir } from './helpers.js';
 
 type Stack = Awaited<ReturnType<typeof resilientLocal>>;
@@ -121,5 +124,45 @@ describe('fallback races', () => {
     s.up();
     await s.drain();
     expect(await text(s.primary.get('uploads/f'))).toBe('v1 on the fallback');
+  });
+
+  it('a replay whose claim lapses (renewals failing) stops its write, so it cannot land over a newer write replayed meanwhile', async () => {
+    let holdNext = false;
+    let letGo: (() => void) | undefined;
+    // The primary holds the next write of uploads/g until let go, or until its signal aborts.
+    const holding = (primary: Backend): Backend => ({
+      ...forwardAll(primary, (_op, _key, call) => call()),
+      async put(key, body, opts) {
+        if (holdNext && key === 'uploads/g') {
+          holdNext = false;
+          await new Promise<void>((resolve, reject) => {
+            letGo = resolve;
+            opts?.signal?.addEventListener('abort', () => reject(opts.signal!.reason as Error));
+          });
+        }
+        return primary.put(key, body, opts);
+      },
+    });
+    const s = await resilientLocal(await tempDir(), { BHIV_CIRCUIT_FAILURES: '1000' }, undefined, holding);
+    open.push(s);
+    s.down();
+    await s.backend.put('uploads/g', replayable(Buffer.from('v1 older')));
+    s.up();
+    const base = (s.resilience.fallback!.replayer as unknown as { opts: ReplayerOptions }).opts;
+    const outbox = s.catalog.outbox;
+    const renew = outbox.renew.bind(outbox);
+    outbox.renew = () => Promise.reject(new StorageError('BackendUnavailable', 'catalog unreachable', { temporary: true }));
+    const first = new Replayer({ ...base, leaseMs: 300, intervalMs: 10_000 });
+    holdNext = true;
+    const firstRound = first.runOnce();
+    await new Promise((r) => setTimeout(r, 400)); // its lease has lapsed by now
+    outbox.renew = renew;
+    await s.backend.put('uploads/g', replayable(Buffer.from('v2 newer'))); // supersedes v1's entry
+    await s.drain(); // another replayer writes v2 to the primary
+    letGo?.();
+    await firstRound;
+    expect(await text(s.primary.get('uploads/g'))).toBe('v2 newer');
+    expect(await text(s.backend.get('uploads/g'))).toBe('v2 newer');
+    expect((await outbox.stats()).pending).toBe(0);
   });
 });
