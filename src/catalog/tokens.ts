@@ -52,5 +52,6 @@ export async function consumeUploadToken(c: CatalogDb, token: string, now: Date 
     maxBytes: toNumber(row.max_bytes),
     owner: row.owner,
     expiresAt: toDate(row.expires_at),
+    createdAt: toDate(row.created_at),
   };
 }

@@ -33,6 +33,8 @@ export interface UploadToken {
   maxBytes: number;
   owner: string | null;
   expiresAt: Date;
+  /** When the grant was issued (absent for a token being created). */
+  createdAt?: Date;
 }
 
 export interface CatalogListOptions {

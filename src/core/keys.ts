@@ -33,10 +33,15 @@ export function isValidSegmentName(name: string): boolean {
   return SEGMENT_NAME.test(name);
 }
 
+/** With the u flag a surrogate pair is one code point, so only unpaired halves match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 function checkText(raw: unknown): string {
   if (typeof raw !== 'string') throw invalid('key must be a string', raw);
   if (raw.includes('\\')) throw invalid('key contains a backslash', raw);
   if (CONTROL.test(raw)) throw invalid('key contains a control character', raw);
+  // A lone surrogate has no UTF-8 form: stored, it would become U+FFFD and no longer be this key.
+  if (LONE_SURROGATE.test(raw)) throw invalid('key is not well-formed Unicode (a lone surrogate)', raw);
   const key = raw.normalize('NFC');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw invalid(`key is longer than ${MAX_KEY_BYTES} UTF-8 bytes`, raw);
   return key;

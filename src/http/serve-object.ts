@@ -42,7 +42,9 @@ export async function serveObject(storage: Storage, request: FastifyRequest<{ Pa
   const ifNoneMatch = request.headers['if-none-match'];
   const ifModifiedSince = request.headers['if-modified-since'];
   if ((ifNoneMatch !== undefined && etagMatches(ifNoneMatch, row.etag)) || (ifNoneMatch === undefined && ifModifiedSince !== undefined && notModifiedSince(ifModifiedSince, row.updatedAt))) {
-    return reply.code(304).header('etag', row.etag).header('last-modified', row.updatedAt.toUTCString()).send();
+    // An empty stream, not an empty send(): for HEAD, Fastify would add Content-Length: 0, which a
+    // cache may take as the object's new length (RFC 9110 §15.4.5).
+    return reply.code(304).header('etag', row.etag).header('last-modified', row.updatedAt.toUTCString()).send(Readable.from([]));
   }
 
   const filename = parsed.parts[parsed.parts.length - 1]!;

@@ -118,14 +118,25 @@ export async function uploadWithToken(
   return storeBody(ctx, parsed, body, { contentType: grant.contentType, maxBytes: grant.maxBytes, contentLength: opts.contentLength, owner: grant.owner, signal: opts.signal });
 }
 
+/** How much older than its grant an uploaded object's Last-Modified may look (whole seconds, clock drift). */
+const GRANT_CLOCK_SLACK_MS = 2000;
+
 /** After a direct (presigned) upload: checks the object is there within its limits, then records it. */
 export async function completeDirectUpload(ctx: ServiceContext, token: string, expected?: { size?: number }): Promise<StoredObject> {
+  // Without presigning, every upload goes through the service and is recorded as it lands.
+  if (!ctx.backend.capabilities.presign) {
+    throw new StorageError('InvalidArgument', `the ${ctx.backend.kind} backend takes no direct uploads: there is nothing to complete (upload to the grant's uploadUrl)`);
+  }
   const grant = await consume(ctx, token);
   const parsed = ctx.keys.parse(grant.key);
+  const nothingUploaded = () => new StorageError('PreconditionFailed', 'nothing was uploaded for this grant');
   const info = await ctx.backend.head(grant.key).catch((err) => {
-    if (err instanceof StorageError && err.code === 'NotFound') throw new StorageError('PreconditionFailed', 'nothing was uploaded for this grant');
+    if (err instanceof StorageError && err.code === 'NotFound') throw nothingUploaded();
     throw err;
   });
+  // An object older than the grant was not uploaded with it: it is someone's stored object, and
+  // a refused completion must leave it alone. (S3 keeps whole seconds; clocks drift a little.)
+  if (grant.createdAt && info.lastModified.getTime() < grant.createdAt.getTime() - GRANT_CLOCK_SLACK_MS) throw nothingUploaded();
   const wrongSize = expected?.size !== undefined && info.size !== expected.size;
   if (info.size > grant.maxBytes || wrongSize) {
     await ctx.backend.delete(grant.key);

@@ -53,6 +53,8 @@ describe('KeyRules.parse', () => {
     ['escape', 'uploads/\u001b[0m'],
     ['DEL', 'uploads/\u007f'],
     ['C1 control', 'uploads/a\u0085b'],
+    ['lone high surrogate', 'uploads/sur\ud800.txt'],
+    ['lone low surrogate', 'uploads/\udc00'],
     ['unknown segment', 'other/a'],
     ['segment in wrong case', 'Uploads/a'],
     ['reserved prefix', 'uploads/.bg-tmp-1'],

@@ -249,6 +249,27 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
       });
     });
 
+    describe('presigned completion', () => {
+      it('never deletes an object stored before its grant; a backend without direct uploads refuses completion outright', async () => {
+        const kept = await upload(h, 'storyboards', 'keep.json', Buffer.from('{"keep": 1}\n'), 'application/json');
+        await new Promise((r) => setTimeout(r, 2500)); // older than the grant by more than its clock slack (S3 keeps whole seconds)
+        const p = await json(
+          await fetch(`${h.url}/storage/presigned-upload`, {
+            method: 'POST',
+            headers: { ...auth(h.serviceToken), 'content-type': 'application/json' },
+            body: JSON.stringify({ segment: 'storyboards', filename: 'keep.json', contentType: 'application/json', size: 3 }),
+          }),
+        );
+        // Nothing was uploaded with this grant, and the declared size is wrong for what is there.
+        const done = await fetch(`${h.url}/storage/presigned-upload/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: p.token, size: 3 }) });
+        const body = await json(done);
+        expect(done.status, JSON.stringify(body)).toBe(p.complete ? 412 : 400);
+        const got = await fetch(`${h.url}/cdn/download/${kept.id}`, { headers: auth(h.serviceToken) });
+        expect(got.status).toBe(200);
+        expect(await got.text()).toBe('{"keep": 1}\n');
+      });
+    });
+
     describe('downloads and streaming', () => {
       let id: string;
       let etag: string;
@@ -346,6 +367,14 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         const c = await fetch(`${h.url}/cdn/download/${id}`, { headers: { 'if-none-match': '"other"' } });
         expect(c.status).toBe(200);
         await c.arrayBuffer();
+        // A 304 states no length: a Content-Length: 0 (HEAD used to get one) could be cached as the object's size.
+        for (const method of ['GET', 'HEAD']) {
+          const d = await fetch(`${h.url}/cdn/download/${id}`, { method, headers: { 'if-none-match': etag } });
+          expect(d.status, method).toBe(304);
+          expect(d.headers.get('content-length'), method).toBeNull();
+          expect(d.headers.get('transfer-encoding'), method).toBeNull();
+          expect(d.headers.get('etag'), method).toBe(etag);
+        }
       });
 
       it('answers HEAD with headers only', async () => {
