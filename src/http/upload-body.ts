@@ -37,6 +37,12 @@ function detach(req: IncomingMessage, into: PassThrough): PassThrough {
  */
 const BODY_BUFFER = 64 * 1024;
 
+/** A form may hold up to FORM_FIELDS text fields of FORM_FIELD_BYTES beside its file. */
+const FORM_FIELDS = 20;
+const FORM_FIELD_BYTES = 64 * 1024;
+/** What a form may add to its file's bytes: its fields, part headers and boundaries. */
+const FORM_OVERHEAD = FORM_FIELDS * FORM_FIELD_BYTES + 256 * 1024;
+
 function declaredLength(req: IncomingMessage): number | undefined {
   const header = req.headers['content-length'];
   if (header === undefined) return undefined;
@@ -51,10 +57,14 @@ export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): 
   if (!type || !/^multipart\/form-data/i.test(type)) {
     return Promise.resolve({ body: detach(req, new PassThrough({ highWaterMark: BODY_BUFFER })), contentType: type, contentLength: length });
   }
+  // The form around the file is bounded too: its fields are truncated by busboy but still read.
+  const formLimit = limits.maxBytes + FORM_OVERHEAD;
+  const tooLarge = () => new StorageError('TooLarge', `the form is larger than the limit of ${limits.maxBytes} bytes for its file`, { details: { limit: limits.maxBytes } });
+  if (length !== undefined && length > formLimit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 64, fileSize: limits.maxBytes + 1 } });
+      parser = busboy({ headers: req.headers, limits: { files: 1, fields: FORM_FIELDS, fieldSize: FORM_FIELD_BYTES, parts: 40, headerPairs: 64, fileSize: limits.maxBytes + 1 } });
     } catch {
       reject(new StorageError('InvalidArgument', 'multipart body has no valid boundary'));
       return;
@@ -76,6 +86,23 @@ export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): 
       resolve({ body, contentType: info.mimeType, filename: info.filename });
     });
     parser.on('filesLimit', () => fail(new StorageError('InvalidArgument', 'multipart body must hold exactly one file')));
+    // Truncated or dropped fields would silently lose what the client sent: refuse the form.
+    const refuse = (err: StorageError) => {
+      if (!found) reject(err);
+      fail(err);
+      req.unpipe(parser);
+      parser.destroy();
+    };
+    parser.on('field', (_name, _value, info) => {
+      if (info.nameTruncated || info.valueTruncated) refuse(new StorageError('InvalidArgument', `a form field is longer than ${FORM_FIELD_BYTES} bytes`));
+    });
+    parser.on('fieldsLimit', () => refuse(new StorageError('InvalidArgument', `the form has more than ${FORM_FIELDS} fields`)));
+    parser.on('partsLimit', () => refuse(new StorageError('InvalidArgument', 'the form has too many parts')));
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > formLimit) refuse(tooLarge());
+    });
     parser.on('error', (err: Error) => {
       if (!found) reject(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`));
       fail(new StorageError('InvalidArgument', `multipart body is malformed: ${err.message}`));

@@ -131,6 +131,38 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(await snapshot(h)).toBe(before);
       });
 
+      it('bounds the whole multipart form, not only its file: oversized or truncated fields are refused, nothing stored', async () => {
+        const before = await snapshot(h);
+        const form = (field: Buffer) =>
+          Buffer.concat([
+            Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\n'),
+            field,
+            Buffer.from('\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\nsmall\r\n--XyZ--\r\n'),
+          ]);
+        const headers = { 'content-type': 'multipart/form-data; boundary=XyZ' };
+        // 12 MiB of text field around a 5-byte file, with the service limit at 8 MiB.
+        const huge = form(Buffer.alloc(12 * 1024 * 1024, 'a'));
+        const declared = await fetch((await grant(h, { segment: 'scripts', filename: 'f.txt', contentType: 'text/plain' })).uploadUrl, { method: 'POST', body: huge, headers });
+        expect(declared.status).toBe(413);
+        // The same without a Content-Length (chunked): cut off once the form passes the bound.
+        const chunked = await fetch((await grant(h, { segment: 'scripts', filename: 'f.txt', contentType: 'text/plain' })).uploadUrl, {
+          method: 'POST',
+          body: new ReadableStream({
+            start(controller) {
+              for (let at = 0; at < huge.length; at += 1 << 20) controller.enqueue(huge.subarray(at, at + (1 << 20)));
+              controller.close();
+            },
+          }),
+          headers,
+          duplex: 'half',
+        } as RequestInit);
+        expect(chunked.status).toBe(413);
+        // A field over 64 KiB would reach us truncated: refused rather than silently cut.
+        const long = await fetch((await grant(h, { segment: 'scripts', filename: 'f.txt', contentType: 'text/plain' })).uploadUrl, { method: 'POST', body: form(Buffer.alloc(100 * 1024, 'b')), headers });
+        expect(long.status).toBe(400);
+        expect(await snapshot(h)).toBe(before);
+      });
+
       it('refuses a truncated multipart body and stores nothing', async () => {
         const before = await snapshot(h);
         const g = await grant(h, { segment: 'scripts', filename: 'cut.txt', contentType: 'text/plain' });

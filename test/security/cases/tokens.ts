@@ -59,6 +59,14 @@ export const tokenCases: Case[] = [
   {
     name: 'completing a direct upload with a forged token',
     want: invalidToken,
+    only: (c) => c.h.storage.ctx.backend.capabilities.presign,
+    send: (c) => fetch(c.url('/storage/presigned-upload/complete'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: randomBytes(56).toString('base64url').slice(0, 75) }) }),
+  },
+  {
+    // Every upload to such a backend goes through the service: there is nothing to complete, whatever the token.
+    name: 'completing a direct upload on a backend that takes none',
+    want: { status: 400, code: 'InvalidArgument' },
+    only: (c) => !c.h.storage.ctx.backend.capabilities.presign,
     send: (c) => fetch(c.url('/storage/presigned-upload/complete'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: randomBytes(56).toString('base64url').slice(0, 75) }) }),
   },
   {
