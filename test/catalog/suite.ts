@@ -312,7 +312,7 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
       const t = token({ maxBytes: 6 * 1024 ** 3, owner: null });
       await catalog.createUploadToken(t);
       const got = await catalog.consumeUploadToken(t.token);
-      expect(got).toEqual({ ...t, expiresAt: t.expiresAt });
+      expect(got).toEqual({ ...t, expiresAt: t.expiresAt, createdAt: expect.any(Date) });
       expect(got?.expiresAt.getTime()).toBe(t.expiresAt.getTime());
       expect(await catalog.consumeUploadToken(t.token)).toBeUndefined();
       expect(await catalog.consumeUploadToken('never-issued')).toBeUndefined();
