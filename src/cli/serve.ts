@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { SERVICE } from '../auth/principal.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { readNumber } from '../config/parse.js';
+import { spareResponsesInProgress } from '../http/idle-closer.js';
 import { buildServer } from '../http/server.js';
 import { type Storage, createStorage } from '../service/storage.js';
 import { isClusterWorker, joinCluster, runPrimary } from './serve-cluster.js';
@@ -49,6 +50,7 @@ async function serveHere(config: Config, opts: { log: boolean; inCluster: boolea
   const shutdownMs = readNumber(storage.config.env, 'BHIV_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000, integer: true });
   const metricsText = opts.inCluster ? joinCluster(storage.metrics, () => askToStop('stop asked by the primary')) : undefined;
   const app = await buildServer(storage, { logger: opts.log, metricsText });
+  spareResponsesInProgress(app.server);
   // Stop: refuse new requests, let in-flight ones finish (up to the timeout), stop the replayer
   // after its round, close backends and catalog, log the final counters (a last scrape may
   // never come). Alone, a second signal exits at once; in a cluster a worker hears of one stop

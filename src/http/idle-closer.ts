@@ -1,0 +1,34 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Makes `server.closeIdleConnections()` — called by `server.close()`, by Fastify on close, and
+ * by our shutdown while keep-alive connections drain — spare every connection with a response
+ * in progress. Node's own counts a connection idle once its response has been ended, even
+ * while that response's last bytes still wait in memory for a slow reader: a graceful stop cut
+ * such a download short. Here a connection is busy from its request until its response has
+ * closed (sent, or aborted). Call it as soon as the server exists.
+ */
+export function spareResponsesInProgress(server: Server): void {
+  const sockets = new Set<Socket>();
+  const busy = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      busy.delete(socket);
+    });
+  });
+  server.on('request', (req: { socket: Socket }, res: ServerResponse) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (busy.get(socket) ?? 1) - 1;
+      if (left > 0) busy.set(socket, left);
+      else busy.delete(socket);
+    });
+  });
+  server.closeIdleConnections = () => {
+    for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
+  };
+}
