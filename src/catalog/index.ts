@@ -51,6 +51,10 @@ class KyselyCatalog implements Catalog {
   consumeUploadToken(token: string, now?: Date): Promise<UploadToken | undefined> {
     return guard('consume token', () => tokens.consumeUploadToken(this.c, token, now));
   }
+  restoreUploadToken(token: string): Promise<void> {
+    return guard('restore token', () => tokens.restoreUploadToken(this.c, token));
+  }
+
   clearObjects(): Promise<void> {
     return guard('clear', () => objects.clearObjects(this.c));
   }

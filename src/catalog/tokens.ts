@@ -55,3 +55,13 @@ export async function consumeUploadToken(c: CatalogDb, token: string, now: Date 
     createdAt: toDate(row.created_at),
   };
 }
+
+/**
+ * Gives back a token this request consumed but refused before reading the body (wrong type,
+ * declared length over the grant): a refused request leaves everything as it was, the token
+ * included. Only the consumer can call this — the token was single-use until now.
+ */
+export async function restoreUploadToken(c: CatalogDb, token: string): Promise<void> {
+  if (typeof token !== 'string' || token === '') return;
+  await c.db.updateTable('upload_tokens').set({ used_at: null }).where('token_hash', '=', hashToken(token)).where('used_at', 'is not', null).execute();
+}

@@ -82,6 +82,8 @@ export interface Catalog {
    * or expired. Exactly one of two racing callers (even across processes) gets it.
    */
   consumeUploadToken(token: string, now?: Date): Promise<UploadToken | undefined>;
+  /** Makes a token this caller consumed usable again (its request was refused before the body). */
+  restoreUploadToken(token: string): Promise<void>;
   /** Removes every object row (used by reindex before refilling). */
   clearObjects(): Promise<void>;
   /** The fallback layer's durable outbox (src/layers/outbox.ts), in the same database. */

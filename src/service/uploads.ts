@@ -108,11 +108,16 @@ export async function uploadWithToken(
   opts: { contentType?: string; contentLength?: number; signal?: AbortSignal },
 ): Promise<StoredObject> {
   const grant = await consume(ctx, token);
+  // Refused before a byte of the body is read: the token stays usable for a corrected request.
+  const refuse = async (err: StorageError) => {
+    await ctx.catalog.restoreUploadToken(token).catch(() => undefined);
+    throw err;
+  };
   if (opts.contentType !== undefined && opts.contentType !== 'application/octet-stream' && normalizeContentType(opts.contentType) !== grant.contentType) {
-    throw new StorageError('UnsupportedType', `this upload was granted for ${grant.contentType}, not ${opts.contentType}`);
+    return refuse(new StorageError('UnsupportedType', `this upload was granted for ${grant.contentType}, not ${opts.contentType}`));
   }
   if (opts.contentLength !== undefined && opts.contentLength > grant.maxBytes) {
-    throw new StorageError('TooLarge', `${opts.contentLength} bytes is over this upload's limit of ${grant.maxBytes}`, { details: { limit: grant.maxBytes } });
+    return refuse(new StorageError('TooLarge', `${opts.contentLength} bytes is over this upload's limit of ${grant.maxBytes}`, { details: { limit: grant.maxBytes } }));
   }
   const parsed = ctx.keys.parse(grant.key);
   return storeBody(ctx, parsed, body, { contentType: grant.contentType, maxBytes: grant.maxBytes, contentLength: opts.contentLength, owner: grant.owner, signal: opts.signal });

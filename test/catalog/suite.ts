@@ -315,6 +315,10 @@ export function describeCatalog(name: string, start: () => Promise<CatalogHost>)
       expect(got).toEqual({ ...t, expiresAt: t.expiresAt, createdAt: expect.any(Date) });
       expect(got?.expiresAt.getTime()).toBe(t.expiresAt.getTime());
       expect(await catalog.consumeUploadToken(t.token)).toBeUndefined();
+      // Given back by the request that consumed it (refused before its body): usable once more.
+      await catalog.restoreUploadToken(t.token);
+      expect(await catalog.consumeUploadToken(t.token)).toMatchObject({ key: t.key });
+      expect(await catalog.consumeUploadToken(t.token)).toBeUndefined();
       expect(await catalog.consumeUploadToken('never-issued')).toBeUndefined();
       expect(await catalog.consumeUploadToken('')).toBeUndefined();
       // Nothing in the table can be presented as the token itself.

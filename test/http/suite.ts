@@ -205,6 +205,11 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         const over = await fetch(g.uploadUrl, { method: 'POST', body: randomBytes(1001), headers: { 'content-type': 'application/octet-stream' } });
         expect(over.status).toBe(413);
         expect((await json(over)).error.code).toBe('TooLarge');
+        expect(await snapshot(h)).toBe(before);
+        // Refused on its declared length, before a byte was read: the token is still good for a body that fits.
+        const fits = await fetch(g.uploadUrl, { method: 'POST', body: randomBytes(1000), headers: { 'content-type': 'application/octet-stream' } });
+        expect(fits.status).toBe(201);
+        await h.storage.deleteContent('uploads', 'big.bin');
         // Chunked (no Content-Length): stopped while streaming.
         const g2 = await grant(h, { segment: 'uploads', filename: 'big2.bin', contentType: 'application/octet-stream', size: 1000 });
         const stream = new ReadableStream({
@@ -230,6 +235,11 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         const wrong = await fetch(g.uploadUrl, { method: 'POST', body: 'not a video', headers: { 'content-type': 'text/html' } });
         expect(wrong.status).toBe(415);
         expect(await snapshot(h)).toBe(before);
+        // The token was not spent on the refused request.
+        const mp4 = Buffer.from('\0\0\0\x14ftypisom0123mp41', 'latin1');
+        const right = await fetch(g.uploadUrl, { method: 'POST', body: mp4, headers: { 'content-type': 'video/mp4' } });
+        expect(right.status).toBe(201);
+        await h.storage.deleteContent('videos', 'clip.mp4');
       });
 
       it('refuses hostile file names with 400 InvalidKey', async () => {
