@@ -195,16 +195,33 @@ export class CatalogOutbox implements Outbox {
   }
 
   finish(seq: number, owner: string, state: 'done' | 'superseded'): Promise<boolean> {
-    return guard('outbox finish', async () => {
-      const result = await this.c.db
-        .updateTable('outbox')
-        .set({ state, completed_at: this.now(), locked_until: null })
-        .where('id', '=', seq as never)
-        .where('claimed_by', '=', owner)
-        .where('state', '=', 'pending')
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    });
+    return guard('outbox finish', () =>
+      this.write(async (db) => {
+        const now = this.now();
+        const result = await db
+          .updateTable('outbox')
+          .set({ state, completed_at: now, locked_until: null })
+          .where('id', '=', seq as never)
+          .where('claimed_by', '=', owner)
+          .where('state', '=', 'pending')
+          .returning('key')
+          .executeTakeFirst();
+        if (!result) return false;
+        // Older entries of the key parked as failed are moot once a newer one is replayed: left
+        // live, reads would serve their older bytes. (release() ends them so when it sees the newer
+        // entry; on PostgreSQL it may not have, if that entry was enqueued in the meantime.)
+        if (state === 'done') {
+          await db
+            .updateTable('outbox')
+            .set({ state: 'superseded', completed_at: now })
+            .where('key', '=', result.key)
+            .where('id', '<', seq as never)
+            .where('state', '=', 'failed')
+            .execute();
+        }
+        return true;
+      }),
+    );
   }
 
   release(seq: number, owner: string, outcome: { error: string; retryAt?: Date; failed?: boolean; attempt?: boolean }): Promise<ReleasedAs | undefined> {

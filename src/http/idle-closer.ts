@@ -7,16 +7,21 @@ import type { Socket } from 'node:net';
  * in progress. Node's own counts a connection idle once its response has been ended, even
  * while that response's last bytes still wait in memory for a slow reader: a graceful stop cut
  * such a download short. Here a connection is busy from its request until its response has
- * closed (sent, or aborted). Call it as soon as the server exists.
+ * closed (sent, or aborted), and while the bytes of its next request arrive. Call it as soon
+ * as the server exists.
  */
 export function spareResponsesInProgress(server: Server): void {
   const sockets = new Set<Socket>();
   const busy = new Map<Socket, number>();
+  /** Bytes a socket had read when it last fell idle: more since means a request is arriving. */
+  const readWhenIdle = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
+    readWhenIdle.set(socket, 0);
     socket.once('close', () => {
       sockets.delete(socket);
       busy.delete(socket);
+      readWhenIdle.delete(socket);
     });
   });
   server.on('request', (req: { socket: Socket }, res: ServerResponse) => {
@@ -25,10 +30,17 @@ export function spareResponsesInProgress(server: Server): void {
     res.once('close', () => {
       const left = (busy.get(socket) ?? 1) - 1;
       if (left > 0) busy.set(socket, left);
-      else busy.delete(socket);
+      else {
+        busy.delete(socket);
+        readWhenIdle.set(socket, socket.bytesRead);
+      }
     });
   });
   server.closeIdleConnections = () => {
-    for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
+    for (const socket of sockets) {
+      // Spared: a response in progress, or the first bytes of a next request (as Node spares a request being parsed).
+      if (busy.has(socket) || socket.bytesRead > (readWhenIdle.get(socket) ?? 0)) continue;
+      socket.destroy();
+    }
   };
 }

@@ -145,8 +145,9 @@ export class Replayer {
         const queue = [...entries];
         const worker = async () => {
           for (let e = queue.shift(); e; e = queue.shift()) {
+            // Never throws: a worker that failed would close the lease while the others still write.
             if (primaryDown) {
-              await outbox.release(e.seq, this.owner, { error: 'primary became unavailable', retryAt: new Date(), attempt: false });
+              await outbox.release(e.seq, this.owner, { error: 'primary became unavailable', retryAt: new Date(), attempt: false }).catch(() => undefined);
             } else if (!(await this.replayOne(e, lease.signal(e.seq)))) primaryDown = true;
             lease.release(e.seq);
           }

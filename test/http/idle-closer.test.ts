@@ -1,5 +1,5 @@
 import { type Server, createServer, get } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spareResponsesInProgress } from '../../src/http/idle-closer.js';
 
@@ -56,5 +56,26 @@ describe('closing idle connections while a response is still being sent', () => 
     await new Promise((r) => setTimeout(r, 50));
     const open = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
     expect(open).toBe(0);
+  });
+
+  it('spares a connection whose next request is still arriving, and closes one that sent nothing', async () => {
+    const server = await serve(true);
+    const { port } = server.address() as AddressInfo;
+    const half = connect(port, '127.0.0.1');
+    const silent = connect(port, '127.0.0.1');
+    await Promise.all([half, silent].map((s) => new Promise((r) => s.once('connect', r))));
+    let answer = '';
+    half.on('data', (d: Buffer) => {
+      if (answer.length < 64) answer += d.toString('latin1');
+    });
+    const silentClosed = new Promise((r) => silent.once('close', r));
+    half.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    server.closeIdleConnections();
+    await silentClosed;
+    half.write('Connection: close\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    half.destroy();
   });
 });
