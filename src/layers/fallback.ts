@@ -6,7 +6,7 @@ import { StorageError, isStorageError } from '../core/errors.js';
 import { etagFromSha256 } from '../core/streams.js';
 import type { GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, PutOptions } from '../core/types.js';
 import type { Layer } from './layer.js';
-import type { NewOutboxEntry, Outbox, OutboxEntry } from './outbox.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
 import { reopen } from './replayable.js';
 
 /**
@@ -120,25 +120,24 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
         signal: putOpts.signal,
       });
       const sha256 = stored.sha256 ?? hash.digest('hex');
-      const entry: NewOutboxEntry = {
-        key,
-        op: 'put',
-        blob,
-        size: stored.size,
-        sha256,
-        contentType: stored.contentType,
-        metadata: putOpts.metadata ?? null,
-        cacheControl: putOpts.cacheControl ?? null,
-        fallback: fallbackId,
-      };
       let superseded: OutboxEntry[] = [];
       try {
-        ({ superseded } = await outbox.enqueue(entry));
+        ({ superseded } = await outbox.enqueue({
+          key,
+          op: 'put',
+          blob,
+          size: stored.size,
+          sha256,
+          contentType: stored.contentType,
+          metadata: putOpts.metadata ?? null,
+          cacheControl: putOpts.cacheControl ?? null,
+          fallback: fallbackId,
+        }));
       } catch (err) {
         // The entry may be committed with only the answer lost: then it is live, the write is
-        // accepted, and its blob must stay (what it superseded is left to the replayer's
-        // checks and the sweep). Only a blob that is surely no entry's goes at once; when the
-        // catalog cannot say, it stays for the start-up sweep.
+        // accepted, and its blob must stay (blobs it superseded are left to the start-up sweep).
+        // Only a blob that is surely no entry's goes at once; when the catalog cannot say, it
+        // stays for the sweep too.
         const live = await liveEntry(key).catch(() => 'unknown' as const);
         if (live === 'unknown') throw err;
         if (live?.blob !== blob) {

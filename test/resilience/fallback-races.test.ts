@@ -42,14 +42,19 @@ function pauseNextLookup(outbox: Outbox, skip = 0) {
   return { found, release };
 }
 
+/** `key` holds 'v0 on the primary', then, written during an outage, 'v1 on the fallback'; the primary stays down. */
+async function divertedOver(s: Stack, key: string): Promise<void> {
+  await s.backend.put(key, replayable(Buffer.from('v0 on the primary')));
+  s.down();
+  await s.backend.put(key, replayable(Buffer.from('v1 on the fallback')));
+}
+
 const text = async (p: Promise<{ body: NodeJS.ReadableStream }>) => (await readAll((await p).body as never)).toString();
 
 describe('fallback races', () => {
   it('a read whose fallback entry is superseded under it returns the newer write, not what preceded the outage', async () => {
     const s = await stack();
-    await s.backend.put('uploads/b', replayable(Buffer.from('v0 on the primary')));
-    s.down();
-    await s.backend.put('uploads/b', replayable(Buffer.from('v1 on the fallback')));
+    await divertedOver(s, 'uploads/b');
     s.up();
     const paused = pauseNextLookup(s.catalog.outbox);
     const reading = text(s.backend.get('uploads/b'));
@@ -61,9 +66,7 @@ describe('fallback races', () => {
 
   it('a copy whose source entry is superseded under it copies an accepted version, never the pre-outage one', async () => {
     const s = await stack();
-    await s.backend.put('uploads/src', replayable(Buffer.from('v0 on the primary')));
-    s.down();
-    await s.backend.put('uploads/src', replayable(Buffer.from('v1 on the fallback')));
+    await divertedOver(s, 'uploads/src');
     s.up();
     // The copy asks whether either key is in the outbox, then looks its source up: that second lookup waits.
     const paused = pauseNextLookup(s.catalog.outbox, 1);
@@ -77,9 +80,7 @@ describe('fallback races', () => {
 
   it('a read whose entry is replaced by a queued delete reports the object gone', async () => {
     const s = await stack();
-    await s.backend.put('uploads/d', replayable(Buffer.from('v0 on the primary')));
-    s.down();
-    await s.backend.put('uploads/d', replayable(Buffer.from('v1 on the fallback')));
+    await divertedOver(s, 'uploads/d');
     const paused = pauseNextLookup(s.catalog.outbox);
     const reading = outcome(s.backend.get('uploads/d'));
     await paused.found;
@@ -90,9 +91,7 @@ describe('fallback races', () => {
 
   it('a diverted write whose outbox entry committed but whose answer was lost is kept, with the write before it', async () => {
     const s = await stack();
-    await s.backend.put('uploads/e', replayable(Buffer.from('v0 on the primary')));
-    s.down();
-    await s.backend.put('uploads/e', replayable(Buffer.from('v1 on the fallback')));
+    await divertedOver(s, 'uploads/e');
     const outbox = s.catalog.outbox;
     const real = outbox.enqueue.bind(outbox);
     outbox.enqueue = async (entry) => {
