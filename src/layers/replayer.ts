@@ -172,8 +172,9 @@ export class Replayer {
     try {
       const newest = (await outbox.latest([entry.key])).get(entry.key);
       if (newest && newest.seq > entry.seq) {
-        if (await outbox.finish(entry.seq, this.owner, 'superseded')) await this.dropBlob(entry);
+        const finished = await outbox.finish(entry.seq, this.owner, 'superseded');
         this.note(entry, 'superseded');
+        if (finished) await this.dropBlob(entry);
         return true;
       }
       if (entry.op === 'delete') {
@@ -184,8 +185,9 @@ export class Replayer {
         if (!copied) return true;
       }
       if (await outbox.finish(entry.seq, this.owner, 'done')) {
-        if (entry.op === 'put') await this.dropBlob(entry);
+        // Counted before the blob goes: the count then lags the catalog by no more than a tick.
         this.note(entry, 'done');
+        if (entry.op === 'put') await this.dropBlob(entry);
       }
       return true;
     } catch (err) {
@@ -205,8 +207,8 @@ export class Replayer {
       const backoff = Math.min(60_000, this.opts.intervalMs * 2 ** entry.attempts);
       const left = await outbox.release(entry.seq, this.owner, { error: message, failed, retryAt: new Date(Date.now() + backoff) }).catch(() => undefined);
       if (left === 'superseded') {
-        await this.dropBlob(entry);
         this.note(entry, 'superseded');
+        await this.dropBlob(entry);
       } else if (left === 'failed') this.note(entry, 'failed');
       return true;
     }

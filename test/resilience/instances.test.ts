@@ -97,7 +97,9 @@ describe('two service processes, one PostgreSQL catalog, one MinIO', () => {
     const until = Date.now() + 60_000;
     for (;;) {
       const [sa, sb] = await Promise.all([client.status(a), client.status(b)]);
-      if (sa.fallback.pending === 0 && sb.fallback.pending === 0) break;
+      // The counters follow the catalog's commit by a round trip: wait for both.
+      const counted = sa.fallback.replayer.replayed + sb.fallback.replayer.replayed;
+      if (sa.fallback.pending === 0 && sb.fallback.pending === 0 && counted >= 80) break;
       if (Date.now() > until) throw new Error('outbox did not drain');
       await new Promise((r) => setTimeout(r, 100));
     }
