@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'InsufficientStorage',
   'Unsupported',
   'RateLimited',
+  'RequestTimeout',
+  'HeadersTooLarge',
   'ConfigInvalid',
   'Internal',
 ] as const;

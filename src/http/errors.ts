@@ -18,6 +18,8 @@ const STATUS: Record<ErrorCode, number> = {
   InsufficientStorage: 507,
   Unsupported: 501,
   RateLimited: 429,
+  RequestTimeout: 408,
+  HeadersTooLarge: 431,
   ConfigInvalid: 500,
   Internal: 500,
 };

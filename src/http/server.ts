@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { StorageError } from '../core/errors.js';
 import { VERSION, type Storage } from '../service/storage.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, sendError, statusOf } from './errors.js';
 import { bucketRoutes } from './routes/bucket.js';
 import { cdnReadRoutes } from './routes/cdn-read.js';
 import { cdnUploadRoutes } from './routes/cdn-upload.js';
@@ -57,8 +57,13 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   app.server.removeAllListeners('clientError');
   app.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const refusal = new StorageError('InvalidArgument', code === 408 ? 'request timed out' : 'malformed HTTP request');
+    const refusal =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new StorageError('HeadersTooLarge', 'the request headers are too large')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new StorageError('RequestTimeout', 'the request did not arrive in time')
+          : new StorageError('InvalidArgument', 'malformed HTTP request');
+    const code = statusOf(refusal.code);
     // The Supabase-compatible API answers in its own error shape, even here.
     const requestLine = (err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '';
     const supabase = new RegExp(`^[A-Z]+ ${SUPABASE_PREFIX}[/?\\s]`).test(requestLine);

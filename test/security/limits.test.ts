@@ -67,6 +67,7 @@ describe('slow clients and timeouts', () => {
     });
     expect(closed.ms).toBeLessThan(4000);
     expect(closed.response).toMatch(/^HTTP\/1\.1 408/);
+    expect(closed.response).toContain('"code":"RequestTimeout"');
   });
 
   it('refuses timeouts that contradict each other at start-up', async () => {

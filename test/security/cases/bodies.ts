@@ -114,7 +114,7 @@ export const rawBodyCases: RawCase[] = [
   },
   {
     name: 'a header section over the size limit',
-    want: { status: 431, code: 'InvalidArgument' },
+    want: { status: 431, code: 'HeadersTooLarge' },
     payload: async () => `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
   },
 ];

@@ -34,6 +34,8 @@ const SHAPES: Record<ErrorCode, Shape> = {
   InsufficientStorage: { status: 507, error: 'InsufficientStorage', code: 'InternalError' },
   Unsupported: { status: 409, error: 'NotSupported', code: 'NotSupported' },
   RateLimited: { status: 429, error: 'too_many_requests', code: 'SlowDown' },
+  RequestTimeout: { status: 408, error: 'Request Timeout', code: 'InvalidRequest' },
+  HeadersTooLarge: { status: 431, error: 'Request Header Fields Too Large', code: 'InvalidRequest' },
   ConfigInvalid: { status: 500, error: 'internal', code: 'InternalError', message: 'Internal Server Error' },
   Internal: { status: 500, error: 'internal', code: 'InternalError', message: 'Internal Server Error' },
 };
