@@ -19,6 +19,12 @@ export interface Capabilities {
   presign: boolean;
   /** `presign({ method: 'POST' })` gives a browser form upload with size and type conditions. */
   presignPost: boolean;
+  /**
+   * A presign's `grant` marker is signed into the request: an upload without it is refused by the
+   * store, and `head` reports it as `grant`. So a completion can tell an upload of its own grant
+   * from any other object at the key, whatever the clocks say.
+   */
+  presignGrant: boolean;
   /** Large bodies are sent in parts. */
   multipart: boolean;
   /** The store encrypts at rest (S3 SSE, local encryption). */
@@ -64,6 +70,7 @@ export interface Backend {
 export const NO_CAPABILITIES: Capabilities = Object.freeze({
   presign: false,
   presignPost: false,
+  presignGrant: false,
   multipart: false,
   serverSideEncryption: false,
   publicUrls: false,

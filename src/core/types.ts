@@ -16,6 +16,8 @@ export interface ObjectInfo {
    * the primary, moved there later by the replayer); absent when the backend itself holds them.
    */
   location?: 'fallback';
+  /** The marker of the presigned upload that stored it, where the backend binds one (`capabilities.presignGrant`). */
+  grant?: string;
 }
 
 /** `{ start, end? }` (end inclusive, as in HTTP) or `{ suffix }` for the last n bytes. */
@@ -94,6 +96,8 @@ export interface PresignOptions {
   expiresIn: number;
   contentType?: string;
   maxBytes?: number;
+  /** PUT and POST: a marker the upload must carry, where the backend binds one (`capabilities.presignGrant`). */
+  grant?: string;
 }
 
 /** A whole request the client sends as is (DESIGN §1: never a bare URL). */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import { StorageError } from '../core/errors.js';
@@ -62,9 +62,10 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
   };
   if (req.direct !== false && ctx.backend.capabilities.presign) {
     const expiresIn = ctx.config.uploadTokenTtlSeconds;
-    grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes });
+    const marker = ctx.backend.capabilities.presignGrant ? { grant: grantMarker(token) } : {};
+    grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes, ...marker });
     if (ctx.backend.capabilities.presignPost) {
-      grant.directPost = await ctx.backend.presign(plan.parsed.key, { method: 'POST', expiresIn, contentType: plan.contentType, maxBytes });
+      grant.directPost = await ctx.backend.presign(plan.parsed.key, { method: 'POST', expiresIn, contentType: plan.contentType, maxBytes, ...marker });
     }
   }
   return grant;
@@ -123,7 +124,18 @@ export async function uploadWithToken(
   return storeBody(ctx, parsed, body, { contentType: grant.contentType, maxBytes: grant.maxBytes, contentLength: opts.contentLength, owner: grant.owner, signal: opts.signal });
 }
 
-/** How much older than its grant an uploaded object's Last-Modified may look (whole seconds, clock drift). */
+/**
+ * What a presigned upload carries to say which grant it was made with: derived from the token,
+ * which stays secret (the marker can be read by whoever may read the object's metadata).
+ */
+function grantMarker(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 32);
+}
+
+/**
+ * How much older than its grant an uploaded object's Last-Modified may look (whole seconds, clock
+ * drift), on backends whose presigned uploads carry no grant marker (Supabase).
+ */
 const GRANT_CLOCK_SLACK_MS = 2000;
 
 /** After a direct (presigned) upload: checks the object is there within its limits, then records it. */
@@ -139,9 +151,12 @@ export async function completeDirectUpload(ctx: ServiceContext, token: string, e
     if (err instanceof StorageError && err.code === 'NotFound') throw nothingUploaded();
     throw err;
   });
-  // An object older than the grant was not uploaded with it: it is someone's stored object, and
-  // a refused completion must leave it alone. (S3 keeps whole seconds; clocks drift a little.)
-  if (grant.createdAt && info.lastModified.getTime() < grant.createdAt.getTime() - GRANT_CLOCK_SLACK_MS) throw nothingUploaded();
+  // An object not uploaded with this grant is someone's stored object, and a refused completion
+  // must leave it alone. The grant's marker says so exactly; without one, an object older than
+  // the grant cannot be its upload (S3 keeps whole seconds; clocks drift a little).
+  if (ctx.backend.capabilities.presignGrant) {
+    if (info.grant !== grantMarker(token)) throw nothingUploaded();
+  } else if (grant.createdAt && info.lastModified.getTime() < grant.createdAt.getTime() - GRANT_CLOCK_SLACK_MS) throw nothingUploaded();
   const wrongSize = expected?.size !== undefined && info.size !== expected.size;
   if (info.size > grant.maxBytes || wrongSize) {
     await ctx.backend.delete(grant.key);

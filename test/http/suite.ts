@@ -310,6 +310,39 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(got.status).toBe(200);
         expect(await got.text()).toBe('{"keep": 1}\n');
       });
+
+      it('tells its own upload from an object stored a moment before the grant, where the backend signs a grant marker into the upload', async ({ skip }) => {
+        if (!h.storage.backend.capabilities.presignGrant) skip();
+        // No pause: Last-Modified cannot tell these apart (the store keeps whole seconds, clocks drift).
+        const kept = await upload(h, 'storyboards', 'just-before.json', Buffer.from('{"keep": 2}\n'), 'application/json');
+        const ask = () =>
+          fetch(`${h.url}/storage/presigned-upload`, {
+            method: 'POST',
+            headers: { ...auth(h.serviceToken), 'content-type': 'application/json' },
+            body: JSON.stringify({ segment: 'storyboards', filename: 'just-before.json', contentType: 'application/json', size: 3 }),
+          }).then(json);
+        const complete = (token: string) => fetch(`${h.url}/storage/presigned-upload/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, size: 3 }) });
+        const first = await ask();
+        expect((await complete(first.token)).status).toBe(412);
+        const got = await fetch(`${h.url}/cdn/download/${kept.id}`, { headers: auth(h.serviceToken) });
+        expect(await got.text()).toBe('{"keep": 2}\n');
+
+        // The marker is signed: an upload that leaves it out is refused by the store itself.
+        const second = await ask();
+        const { [Object.keys(second.upload.headers).find((k) => k.startsWith('x-amz-meta-'))!]: _marker, ...unmarked } = second.upload.headers;
+        const refused = await fetch(second.upload.url, { method: 'PUT', headers: unmarked, body: '{}\n' });
+        expect([400, 403]).toContain(refused.status);
+        expect((await complete(second.token)).status).toBe(412);
+        expect(await (await fetch(`${h.url}/cdn/download/${kept.id}`, { headers: auth(h.serviceToken) })).text()).toBe('{"keep": 2}\n');
+
+        // Another grant's upload is not this grant's either, even one made a moment later.
+        const [third, fourth] = [await ask(), await ask()];
+        expect((await fetch(fourth.upload.url, { method: 'PUT', headers: fourth.upload.headers, body: '{}\n' })).status).toBe(200);
+        expect((await complete(third.token)).status).toBe(412);
+        const done = await complete(fourth.token);
+        expect(done.status).toBe(201);
+        expect((await json(done)).size).toBe(3);
+      });
     });
 
     describe('downloads and streaming', () => {

@@ -43,6 +43,7 @@ export class S3Backend implements Backend {
       ...NO_CAPABILITIES,
       presign: true,
       presignPost: true,
+      presignGrant: true,
       multipart: true,
       serverSideEncryption: ctx.opts.sse !== undefined,
       publicUrls: ctx.opts.publicSegments.size > 0,

@@ -8,6 +8,8 @@ const INTERNAL_PREFIX = 'bg-';
 /** Our SHA-256 of the content, as a user-metadata name. */
 export const SHA_METADATA = 'bg-sha256';
 const SHA256 = SHA_METADATA;
+/** The marker of the presigned upload that stored the object (PresignOptions.grant). */
+export const GRANT_METADATA = 'bg-grant';
 /** Caller entries that cannot travel as plain headers, JSON + percent-encoded. */
 const ENCODED = 'bg-meta';
 
@@ -50,15 +52,19 @@ export function encodeMetadata(metadata: Record<string, string>, sha256: string 
 export interface DecodedMetadata {
   metadata: Record<string, string>;
   sha256: string | undefined;
+  grant: string | undefined;
 }
 
 export function decodeMetadata(raw: Record<string, string> | undefined): DecodedMetadata {
   const metadata: Record<string, string> = {};
   let sha256: string | undefined;
+  let grant: string | undefined;
   for (const [rawName, value] of Object.entries(raw ?? {})) {
     const name = rawName.toLowerCase();
     if (name === SHA256) {
       if (/^[0-9a-f]{64}$/.test(value)) sha256 = value;
+    } else if (name === GRANT_METADATA) {
+      grant = value;
     } else if (name === ENCODED) {
       try {
         const parsed: unknown = JSON.parse(decodeURIComponent(value));
@@ -73,7 +79,7 @@ export function decodeMetadata(raw: Record<string, string> | undefined): Decoded
       metadata[name] = value;
     }
   }
-  return { metadata, sha256 };
+  return { metadata, sha256, grant };
 }
 
 /** What HEAD and GET answer about an object, in the SDK's shape. */
@@ -93,7 +99,7 @@ export function etagOf(sha256: string | undefined, s3Etag: string | undefined): 
 }
 
 export function objectInfoFrom(key: string, facts: S3ObjectFacts, size: number): ObjectInfo {
-  const { metadata, sha256 } = decodeMetadata(facts.Metadata);
+  const { metadata, sha256, grant } = decodeMetadata(facts.Metadata);
   const info: ObjectInfo = {
     key,
     size,
@@ -103,5 +109,6 @@ export function objectInfoFrom(key: string, facts: S3ObjectFacts, size: number):
     metadata,
   };
   if (sha256 !== undefined) info.sha256 = sha256;
+  if (grant !== undefined) info.grant = grant;
   return info;
 }

@@ -71,6 +71,7 @@ export class SupabaseBackend implements Backend {
   readonly capabilities: Capabilities = Object.freeze({
     presign: true,
     presignPost: false,
+    presignGrant: false,
     multipart: true,
     serverSideEncryption: false,
     publicUrls: true,
