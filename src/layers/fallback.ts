@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import type { Backend } from '../core/backend.js';
 import { StorageError, isStorageError } from '../core/errors.js';
+import type { KeyRules } from '../core/keys.js';
 import { etagFromSha256 } from '../core/streams.js';
 import type { GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, PutOptions } from '../core/types.js';
 import type { Layer } from './layer.js';
@@ -32,6 +33,12 @@ export interface FallbackOptions {
   outbox: Outbox;
   /** Identity of the fallback store (e.g. `local:/srv/bucket/.bucketgate/fallback`). */
   fallbackId: string;
+  /**
+   * The primary's key rules. Keys are checked (and normalised) here, before the outbox is asked
+   * or a write diverted: with the circuit open the primary never sees a key, and a write it
+   * could never take would be accepted, then fail on replay.
+   */
+  keys: KeyRules;
   /** Told of every write diverted to the fallback, for metrics. */
   onDivert?: (operation: 'put' | 'delete', key: string) => void;
 }
@@ -96,6 +103,7 @@ const MAX_LOOKS = 5;
 
 export function fallbackLayer(opts: FallbackOptions): Layer {
   const { fallback, outbox, fallbackId } = opts;
+  const checked = (key: string) => opts.keys.parse(key).key;
 
   const liveEntry = async (key: string) => (await outbox.latest([key])).get(key);
 
@@ -200,7 +208,8 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       }
     }
 
-    async function put(key: string, body: Readable, putOpts: PutOptions = {}): Promise<ObjectInfo> {
+    async function put(rawKey: string, body: Readable, putOpts: PutOptions = {}): Promise<ObjectInfo> {
+      const key = checked(rawKey);
       const entry = await liveEntry(key);
       if (entry) {
         if (putOpts.ifNoneMatch === '*') {
@@ -224,7 +233,8 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       }
     }
 
-    async function del(key: string): Promise<void> {
+    async function del(rawKey: string): Promise<void> {
+      const key = checked(rawKey);
       if (await liveEntry(key)) return divertDelete(key);
       try {
         await primary.delete(key);
@@ -267,6 +277,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
 
     /** Copies through this layer (so the outbox's view and order hold) when either key is in it. */
     async function copyThrough(from: string, to: string, ifNoneMatch: '*' | undefined): Promise<ObjectInfo> {
+      // Both keys are checked by the caller.
       const source = await locate(from, (e) => readEntry(e, from), () => primary.get(from));
       return put(to, source.body, { contentType: source.info.contentType, metadata: source.info.metadata, contentLength: source.info.size, ifNoneMatch });
     }
@@ -275,21 +286,36 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       kind: primary.kind,
       capabilities: primary.capabilities,
       put,
-      get: (key, getOpts) => locate(key, (e) => readEntry(e, key, getOpts), () => primary.get(key, getOpts)),
-      head: (key) =>
-        locate(
+      get(rawKey, getOpts) {
+        const key = checked(rawKey);
+        return locate(key, (e) => readEntry(e, key, getOpts), () => primary.get(key, getOpts));
+      },
+      head: (rawKey) => {
+        const key = checked(rawKey);
+        return locate(
           key,
           async (e) => {
             if (e.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
             return infoOf(e);
           },
           () => primary.head(key),
-        ),
+        );
+      },
       delete: del,
-      async deleteMany(keys) {
+      async deleteMany(rawKeys) {
+        if (!Array.isArray(rawKeys)) throw new StorageError('InvalidArgument', 'deleteMany takes an array of keys');
+        const result = { deleted: [] as string[], errors: [] as { key: string; code: string; message: string }[] };
+        const keys: string[] = [];
+        for (const raw of rawKeys) {
+          try {
+            keys.push(checked(raw));
+          } catch (err) {
+            const refusal = isStorageError(err) ? err : new StorageError('InvalidKey', 'invalid key');
+            result.errors.push({ key: String(raw), code: refusal.code, message: refusal.message });
+          }
+        }
         const live = await outbox.latest(keys);
         const direct = keys.filter((k) => !live.has(k));
-        const result = { deleted: [] as string[], errors: [] as { key: string; code: string; message: string }[] };
         if (direct.length) {
           try {
             const r = await primary.deleteMany(direct);
@@ -308,12 +334,14 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
         return result;
       },
       list,
-      async copy(from, to, copyOpts) {
+      async copy(rawFrom, rawTo, copyOpts) {
+        const [from, to] = [checked(rawFrom), checked(rawTo)];
         const live = await outbox.latest([from, to]);
         if (live.size) return copyThrough(from, to, copyOpts?.ifNoneMatch);
         return primary.copy(from, to, copyOpts);
       },
-      async move(from, to, moveOpts) {
+      async move(rawFrom, rawTo, moveOpts) {
+        const [from, to] = [checked(rawFrom), checked(rawTo)];
         const live = await outbox.latest([from, to]);
         if (!live.size) return primary.move(from, to, moveOpts);
         const info = await copyThrough(from, to, moveOpts?.ifNoneMatch);

@@ -122,7 +122,7 @@ export class Resilience {
         }
       },
     });
-    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
+    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, keys: new KeyRules(config.segments.map((s) => s.name)), onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
     return new Resilience(settings, bufferBodiesLayer(settings.buffer)(withFallback), circuit, faults, { backend: fallbackBackend, id, replayer, catalog }, counters);
   }
 

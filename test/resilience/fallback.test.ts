@@ -70,6 +70,28 @@ describe('fallback and replay', () => {
     expect((await s.backend.head('videos/v1')).location).toBeUndefined(); // the primary holds it now
   });
 
+  it('refuses during an outage every key the primary would refuse, and keeps a normalised key as one key', async () => {
+    const s = await stack();
+    s.down();
+    // Open circuit: the primary never sees these keys, so the layer itself must check them.
+    for (const key of ['nosuchsegment/a.bin', 'uploads/../../x', '/uploads/a', 'uploads/a\\b', 'uploads/a\u0000b']) {
+      expect(await outcome(s.backend.put(key, Readable.from([Buffer.from('x')]))), key).toBe('InvalidKey');
+      expect(await outcome(s.backend.delete(key)), key).toBe('InvalidKey');
+      expect(await outcome(s.backend.copy('uploads/none', key)), key).toBe('InvalidKey');
+    }
+    expect(await s.backend.deleteMany(['nosuchsegment/a', 'uploads/gone'])).toMatchObject({ deleted: ['uploads/gone'], errors: [{ key: 'nosuchsegment/a', code: 'InvalidKey' }] });
+    expect((await s.catalog.outbox.stats()).pending).toBe(1); // the valid delete only
+    expect(await blobsIn(s.root)).toEqual([]);
+    // 'é' decomposed and composed are one key (NFC), in the outbox as on the primary.
+    await s.backend.put('uploads/cafe\u0301.txt', Readable.from([Buffer.from('one')]));
+    expect(await readAll((await s.backend.get('uploads/caf\u00e9.txt')).body)).toEqual(Buffer.from('one'));
+    s.up();
+    await new Promise((r) => setTimeout(r, 120));
+    await s.drain();
+    expect(await readAll((await s.primary.get('uploads/caf\u00e9.txt')).body)).toEqual(Buffer.from('one'));
+    expect((await s.catalog.outbox.stats()).failed ?? 0).toBe(0);
+  });
+
   it('keeps the catalog told where the bytes are: fallback while they wait, primary once replayed', async () => {
     const s = await stack();
     s.down();
@@ -192,7 +214,7 @@ describe('fallback and replay', () => {
         throw new StorageError('BackendUnavailable', 'refused after setting the body flowing', { temporary: true });
       },
     };
-    const backend = fallbackLayer({ fallback: fallbackStore, outbox: catalog.outbox, fallbackId: 'local:test' })(leaky);
+    const backend = fallbackLayer({ fallback: fallbackStore, outbox: catalog.outbox, fallbackId: 'local:test', keys: new KeyRules() })(leaky);
     try {
       const big = bytes(200_000, 10);
       const err = await backend.put('videos/drained', Readable.from([big.subarray(0, 65_536), big.subarray(65_536)])).catch((e: unknown) => e);
