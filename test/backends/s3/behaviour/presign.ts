@@ -89,6 +89,39 @@ export function describePresign(env: () => S3TestEnv): void {
       expect((await backend.head(key)).size).toBe(1000);
     });
 
+    it('a grant marker is signed into PUT and POST: head reports it, an upload without it or with another is refused', async () => {
+      const { backend } = env();
+      expect(backend.capabilities.presignGrant).toBe(true);
+      const file = join(dir, 'marked.txt');
+      await writeFile(file, 'marked');
+      const putKey = `uploads/ps-${randomName()}/put.txt`;
+      const put = await backend.presign(putKey, { method: 'PUT', expiresIn: 120, contentType: 'text/plain', grant: 'grant-A_1' });
+      const { 'x-amz-meta-bg-grant': marker, ...unmarked } = put.headers;
+      expect(marker).toBe('grant-A_1');
+      const bare = await curl(['-X', 'PUT', ...headerArgs({ ...put, headers: unmarked }), '--data-binary', `@${file}`, put.url]);
+      expect([400, 403]).toContain(bare.status);
+      const forged = await curl(['-X', 'PUT', ...headerArgs({ ...put, headers: { ...unmarked, 'x-amz-meta-bg-grant': 'grant-B' } }), '--data-binary', `@${file}`, put.url]);
+      expect([400, 403]).toContain(forged.status);
+      await expectCode(backend.head(putKey), 'NotFound');
+      expect((await curl(['-X', 'PUT', ...headerArgs(put), '--data-binary', `@${file}`, put.url])).status).toBe(200);
+      const info = await backend.head(putKey);
+      expect(info.grant).toBe('grant-A_1');
+      expect(info.metadata).toEqual({}); // ours, not the caller's metadata
+
+      const postKey = `uploads/ps-${randomName()}/post.txt`;
+      const post = await backend.presign(postKey, { method: 'POST', expiresIn: 120, contentType: 'text/plain', maxBytes: 100, grant: 'grant-C' });
+      const other = await curl([...formArgs({ ...post, fields: { ...post.fields, 'x-amz-meta-bg-grant': 'grant-D' } }, file, 'text/plain'), post.url]);
+      expect(other.status).toBe(403);
+      await expectCode(backend.head(postKey), 'NotFound');
+      const res = await curl([...formArgs(post, file, 'text/plain'), post.url]);
+      expect(res.status).toBeLessThan(300);
+      expect((await backend.head(postKey)).grant).toBe('grant-C');
+      // An ordinary put carries none: a later overwrite is no grant's upload.
+      await backend.put(postKey, bodyOf('overwritten'));
+      expect((await backend.head(postKey)).grant).toBeUndefined();
+      await expect(backend.presign(postKey, { method: 'PUT', expiresIn: 60, grant: 'no spaces' })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    });
+
     it('POST policy: over content-length-range or another content type is refused and stores nothing', async () => {
       const { backend } = env();
       const key = `uploads/ps-${randomName()}/form.txt`;
