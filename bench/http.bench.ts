@@ -132,7 +132,7 @@ export default defineBench({
       let round = 0;
       ctx.log(`upload ${sizeLabel}: ${ctx.runs} interleaved rounds`);
       const cpu = { service: new CpuTally(service.pid), nginx: new CpuTally(nginx.pid), floor: new CpuTally(nodeFloor.pid) };
-      const [svcPut, nginxPut, floorPut] = (
+      const [svcPut, nginxPut, nginxDurablePut, floorPut] = (
         await interleave(
           [
             cpu.service.track({
@@ -152,6 +152,14 @@ export default defineBench({
               run: () => uploadFile(`${nginx.url}/put/big.bin`, source),
               after: () => fsyncFile(putPath),
             }),
+            {
+              name: 'nginx WebDAV PUT + fsync',
+              before: () => removeQuietly(putPath),
+              run: async () => {
+                await uploadFile(`${nginx.url}/put/big.bin`, source);
+                await fsyncFile(putPath);
+              },
+            },
             cpu.floor.track({
               name: 'node floor PUT',
               before: () => removeQuietly(join(floorRoot, 'put.bin')),
@@ -176,6 +184,19 @@ export default defineBench({
         subjectStats: svcPut,
         anchorStats: nginxPut,
         note: 'raw body; upload URL asked for before the clock starts; nginx copy fsynced after its clock stops',
+      });
+      ctx.report({
+        figure: `upload ${sizeLabel} (durability ceiling)`,
+        subject: 'nginx WebDAV PUT, then fsync of its copy (timed together)',
+        subjectValue: nginxDurablePut!.median,
+        anchor: 'nginx WebDAV PUT (no checksum, no fsync)',
+        anchorValue: nginxPut!.median,
+        unit: 'MiB/s',
+        ratio: pairedRatio(nginxDurablePut!, nginxPut!),
+        runs: ctx.runs,
+        subjectStats: nginxDurablePut,
+        anchorStats: nginxPut,
+        note: 'diagnostic: nginx itself made durable as the service is (no checksum): what the flush alone costs against the anchor',
       });
       ctx.report({
         figure: `upload ${sizeLabel} (node floor)`,

@@ -5,7 +5,10 @@
  *   GET /<name>  streams <root>/<name> (fs read stream, 1 MiB reads, as the local backend)
  *   GET /mem/<name>  answers <root>/<name> from memory (read once): the ceiling of node:http
  *                    itself, with no file system at all
- *   PUT /<name>  streams the body into a temp file, renames it to <root>/<name>, answers 201
+ *   PUT /<name>  streams the body into a temp file, renames it to <root>/<name>, answers 201;
+ *                chunks that arrive while a write runs go out together (up to ~1 MiB per writev,
+ *                as the service batches; with the default 16 KiB buffer it wrote each 64 KiB read
+ *                alone and took ~40 % more CPU)
  * Plain JavaScript (run by `node` without a loader, like the service's build). Prints
  * `listening <port>` once ready.  node node-floor-server.mjs <root>
  */
@@ -34,7 +37,7 @@ const server = createServer(async (req, res) => {
     } else if (req.method === 'PUT') {
       const temp = `${path}.tmp-${temps++}`;
       try {
-        await pipeline(req, createWriteStream(temp));
+        await pipeline(req, createWriteStream(temp, { highWaterMark: 1 << 20 }));
         await rename(temp, path);
       } catch (err) {
         await unlink(temp).catch(() => undefined);

@@ -54,7 +54,6 @@ class KyselyCatalog implements Catalog {
   restoreUploadToken(token: string): Promise<void> {
     return guard('restore token', () => tokens.restoreUploadToken(this.c, token));
   }
-
   clearObjects(): Promise<void> {
     return guard('clear', () => objects.clearObjects(this.c));
   }
