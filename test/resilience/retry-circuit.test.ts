@@ -172,6 +172,29 @@ describe('circuit breaker', () => {
     expect(s.circuit.status().opens).toBe(1);
   });
 
+  it('a probe that hangs is cut off by the attempt timeout and re-opens the circuit; a later probe closes it', async () => {
+    const s = await stack({ seed: 1, down: true }, { attempts: 1, attemptTimeoutMs: 100 });
+    const circuit = new BackendCircuit('local', { failures: 3, halfOpenAfterMs: 150 });
+    const guarded = circuitLayer(circuit)(s.backend) as Backend;
+    for (let i = 0; i < 3; i++) await outcome(guarded.head('uploads/x'));
+    expect(circuit.state).toBe('open');
+    // The backend is back but hangs: every call waits 5 s.
+    s.injector.update({ down: false, latency: 1, latencyMs: [5000, 5000] });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const probe = guarded.head('uploads/x');
+    // While the probe runs, other calls fail fast instead of queueing behind it.
+    expect(isCircuitOpen(await guarded.head('uploads/y').catch((e: unknown) => e))).toBe(true);
+    expect(await outcome(probe)).toBe('BackendUnavailable');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(circuit.state).toBe('open');
+    s.injector.update({ latency: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await outcome(guarded.head('uploads/x'))).toBe('NotFound');
+    expect(circuit.state).toBe('closed');
+    expect(circuit.status().opens).toBe(2);
+  });
+
   it('does not count NotFound or client errors', async () => {
     const s = await guarded({ seed: 1 });
     for (let i = 0; i < 10; i++) expect(await outcome(s.guarded.get('uploads/none'))).toBe('NotFound');
