@@ -50,6 +50,10 @@ export function loadSegmentsFile(path: string, maxUploadBytes: number): SegmentC
     }
     const maxBytes = entry.maxBytes ?? maxUploadBytes;
     if (!Number.isSafeInteger(maxBytes) || (maxBytes as number) < 0) throw configError(variable, `"maxBytes" of ${name} to be a byte count`, String(maxBytes));
+    // MAX_UPLOAD_SIZE_MB is the largest upload anywhere: a segment may lower it, never raise it.
+    if ((maxBytes as number) > maxUploadBytes) {
+      throw configError(variable, `"maxBytes" of ${name} to be at most MAX_UPLOAD_SIZE_MB (${maxUploadBytes} bytes)`, String(maxBytes));
+    }
     const retention = entry.retentionDays ?? null;
     if (retention !== null && !(Number.isInteger(retention) && (retention as number) > 0)) {
       throw configError(variable, `"retentionDays" of ${name} to be a positive integer or null`, String(retention));

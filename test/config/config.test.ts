@@ -62,5 +62,10 @@ describe('configuration', () => {
     expect(c.segments).toEqual([{ name: 'media', public: true, allowedTypes: ['video/*'], maxBytes: c.maxUploadBytes, retentionDays: 7 }]);
     writeFileSync(file, JSON.stringify([{ name: '../etc' }]));
     fails({ BHIV_SEGMENTS_FILE: file }, 'BHIV_SEGMENTS_FILE');
+    // A segment may lower MAX_UPLOAD_SIZE_MB, never raise it.
+    writeFileSync(file, JSON.stringify([{ name: 'docs', maxBytes: 1000 }]));
+    expect(loadConfig({ BHIV_SEGMENTS_FILE: file, MAX_UPLOAD_SIZE_MB: '0.5' }).segments[0]!.maxBytes).toBe(1000);
+    writeFileSync(file, JSON.stringify([{ name: 'docs', maxBytes: 1_000_000 }]));
+    fails({ BHIV_SEGMENTS_FILE: file, MAX_UPLOAD_SIZE_MB: '0.5' }, 'BHIV_SEGMENTS_FILE');
   });
 });
