@@ -53,11 +53,23 @@ function checkPart(part: string, raw: string): void {
   if (part.startsWith(RESERVED_PART_PREFIX)) throw invalid(`key part starts with the reserved "${RESERVED_PART_PREFIX}"`, raw);
 }
 
+export interface KeyRuleOptions {
+  /**
+   * Longest part (between slashes) in UTF-8 bytes, for a store that names a file after each
+   * part (local disk: 250). Refused when a key is first parsed — an upload URL is not handed out
+   * for a key the upload would then fail on.
+   */
+  maxPartBytes?: number;
+}
+
 export class KeyRules {
   readonly segments: readonly string[];
   private readonly known: ReadonlySet<string>;
 
-  constructor(segments: readonly string[] = DEFAULT_SEGMENTS) {
+  constructor(
+    segments: readonly string[] = DEFAULT_SEGMENTS,
+    private readonly options: KeyRuleOptions = {},
+  ) {
     for (const s of segments) {
       if (!isValidSegmentName(s)) throw new StorageError('ConfigInvalid', `segment name ${JSON.stringify(s)} must match ${SEGMENT_NAME}`);
     }
@@ -76,6 +88,10 @@ export class KeyRules {
     if (key.startsWith('/')) throw invalid('key starts with "/"', raw);
     const parts = key.split('/');
     for (const part of parts) checkPart(part, key);
+    const longest = this.options.maxPartBytes;
+    if (longest !== undefined && parts.some((part) => Buffer.byteLength(part, 'utf8') > longest)) {
+      throw invalid(`a part of the key is longer than the ${longest} bytes this store can hold in a name`, raw);
+    }
     const segment = parts[0] as string;
     if (!this.known.has(segment)) throw invalid(`unknown segment "${segment}" (known: ${this.segments.join(', ')})`, raw);
     if (parts.length < 2) throw invalid('key has no filename after its segment', raw);

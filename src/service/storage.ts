@@ -9,6 +9,7 @@ import { loadPolicyFile } from '../auth/policy-file.js';
 import { type Principal, SERVICE } from '../auth/principal.js';
 import { loadOrCreateSecret } from '../auth/secret.js';
 import { RequestSigner } from '../auth/signing.js';
+import { MAX_PART_BYTES } from '../backends/local/paths.js';
 import { openCatalog } from '../catalog/index.js';
 import type { Catalog, CatalogObject, CatalogStats } from '../catalog/types.js';
 import { type Config, loadConfig } from '../config/index.js';
@@ -192,7 +193,9 @@ export interface CreateStorageOptions {
 /** Builds the service from configuration: backend, catalog, signing secret. */
 export async function createStorage(opts: CreateStorageOptions = {}): Promise<Storage & { secretCreated: boolean }> {
   const config = opts.config ?? loadConfig();
-  const keys = new KeyRules(config.segments.map((s) => s.name));
+  // On local disk a key part is a file name: too long a part is refused as soon as it is named.
+  const onDisk = (opts.backend?.kind ?? config.backend) === 'local';
+  const keys = new KeyRules(config.segments.map((s) => s.name), onDisk ? { maxPartBytes: MAX_PART_BYTES } : {});
   const backend = opts.backend ?? (await createBackend(config, keys));
   const catalog = await openCatalog(config.databaseUrl);
   const secret = config.jwtSecret

@@ -114,14 +114,23 @@ export async function uploadWithToken(
     await ctx.catalog.restoreUploadToken(token).catch(() => undefined);
     throw err;
   };
-  if (opts.contentType !== undefined && opts.contentType !== 'application/octet-stream' && normalizeContentType(opts.contentType) !== grant.contentType) {
-    return refuse(new StorageError('UnsupportedType', `this upload was granted for ${grant.contentType}, not ${opts.contentType}`));
+  if (opts.contentType !== undefined && opts.contentType !== 'application/octet-stream' && declaredType(opts.contentType) !== grant.contentType) {
+    return refuse(new StorageError('UnsupportedType', `this upload was granted for ${grant.contentType}, not ${JSON.stringify(opts.contentType.slice(0, 100))}`));
   }
   if (opts.contentLength !== undefined && opts.contentLength > grant.maxBytes) {
     return refuse(new StorageError('TooLarge', `${opts.contentLength} bytes is over this upload's limit of ${grant.maxBytes}`, { details: { limit: grant.maxBytes } }));
   }
   const parsed = ctx.keys.parse(grant.key);
   return storeBody(ctx, parsed, body, { contentType: grant.contentType, maxBytes: grant.maxBytes, contentLength: opts.contentLength, owner: grant.owner, signal: opts.signal });
+}
+
+/** A body's declared type, normalized; one that is no valid type (a wildcard, say) matches no grant. */
+function declaredType(raw: string): string | undefined {
+  try {
+    return normalizeContentType(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -234,12 +234,24 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         const g = await grant(h, { segment: 'videos', filename: 'clip.mp4', contentType: 'video/mp4' });
         const wrong = await fetch(g.uploadUrl, { method: 'POST', body: 'not a video', headers: { 'content-type': 'text/html' } });
         expect(wrong.status).toBe(415);
+        // A declared type that is no type at all is refused the same way, the token kept.
+        const noType = await fetch(g.uploadUrl, { method: 'POST', body: 'not a video', headers: { 'content-type': '*/*' } });
+        expect(noType.status).toBe(415);
+        expect((await json(noType)).error.code).toBe('UnsupportedType');
         expect(await snapshot(h)).toBe(before);
         // The token was not spent on the refused request.
         const mp4 = Buffer.from('\0\0\0\x14ftypisom0123mp41', 'latin1');
         const right = await fetch(g.uploadUrl, { method: 'POST', body: mp4, headers: { 'content-type': 'video/mp4' } });
         expect(right.status).toBe(201);
         await h.storage.deleteContent('videos', 'clip.mp4');
+      });
+
+      it('hands out no upload URL for a key the backend cannot hold (local disk: a name over 250 bytes)', async () => {
+        const long = `${'b'.repeat(256)}.txt`;
+        const res = await fetch(`${h.url}/cdn/upload-url?segment=uploads&filename=${long}`, { headers: auth(h.serviceToken) });
+        if (h.storage.config.backend !== 'local') return; // S3 and Supabase take 1,024-byte keys in one piece
+        expect(res.status).toBe(400);
+        expect((await json(res)).error.code).toBe('InvalidKey');
       });
 
       it('refuses hostile file names with 400 InvalidKey', async () => {
