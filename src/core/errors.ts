@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'RateLimited',
   'RequestTimeout',
   'HeadersTooLarge',
+  'LengthRequired',
   'ConfigInvalid',
   'Internal',
 ] as const;

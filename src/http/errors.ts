@@ -20,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   RateLimited: 429,
   RequestTimeout: 408,
   HeadersTooLarge: 431,
+  LengthRequired: 411,
   ConfigInvalid: 500,
   Internal: 500,
 };
@@ -57,6 +58,11 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   }
   if (err.code === 'RangeNotSatisfiable' && typeof err.details?.size === 'number') reply.header('content-range', `bytes */${err.details.size}`);
   if (err.code === 'Unauthenticated' || err.code === 'InvalidToken') reply.header('www-authenticate', 'Bearer');
+  // An error is about this request only: no cache keeps it (a public object's headers said public).
+  reply.header('cache-control', 'no-store');
+  // Whatever is left of an unread body is not read, and bytes of a body that gave no length cannot
+  // be told from a next request: the connection closes after the answer.
+  if (!request.raw.complete || err.code === 'LengthRequired') reply.header('connection', 'close');
   reply.removeHeader('content-disposition');
   reply.removeHeader('content-length');
   reply.removeHeader('etag');

@@ -3,7 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { StorageError } from '../core/errors.js';
 import { VERSION, type Storage } from '../service/storage.js';
-import { errorBody, sendError, statusOf } from './errors.js';
+import { sendError } from './errors.js';
+import { refuseMalformedRequests } from './malformed.js';
 import { bucketRoutes } from './routes/bucket.js';
 import { cdnReadRoutes } from './routes/cdn-read.js';
 import { cdnUploadRoutes } from './routes/cdn-upload.js';
@@ -24,8 +25,6 @@ export interface ServerOptions {
   metricsText?: () => Promise<string>;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
-
 export async function buildServer(storage: Storage, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const limits = storage.config.security;
   const idle = opts.idleTimeoutMs ?? limits.idleTimeoutMs;
@@ -37,7 +36,7 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
     requestTimeout: limits.requestTimeoutMs,
     // Node checks header and request deadlines on this interval (30 s by default: too coarse).
     // ReleasingResponse: large downloads read into reused buffers (releasing-response.ts).
-    http: { connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))), ServerResponse: ReleasingResponse },
+    http: { requireHostHeader: false, connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))), ServerResponse: ReleasingResponse },
     trustProxy: limits.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 256 },
@@ -53,25 +52,8 @@ export async function buildServer(storage: Storage, opts: ServerOptions = {}): P
   });
   app.server.headersTimeout = limits.headersTimeoutMs;
 
-  // Malformed HTTP (e.g. Content-Length with Transfer-Encoding) never reaches a route.
-  app.server.removeAllListeners('clientError');
-  app.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const refusal =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? new StorageError('HeadersTooLarge', 'the request headers are too large')
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? new StorageError('RequestTimeout', 'the request did not arrive in time')
-          : new StorageError('InvalidArgument', 'malformed HTTP request');
-    const code = statusOf(refusal.code);
-    // The Supabase-compatible API answers in its own error shape, even here.
-    const requestLine = (err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '';
-    const supabase = new RegExp(`^[A-Z]+ ${SUPABASE_PREFIX}[/?\\s]`).test(requestLine);
-    const body = JSON.stringify(supabase ? { statusCode: String(code), error: REASONS[code], message: refusal.message, code: 'InvalidRequest' } : errorBody(refusal));
-    socket.end(`HTTP/1.1 ${code} ${REASONS[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
-
   await registerSecurity(app, storage);
+  refuseMalformedRequests(app);
   documentErrors(app);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new StorageError('NotFound', `no route ${request.method} ${request.url.split('?')[0]}`)));

@@ -54,6 +54,11 @@ function declaredLength(req: IncomingMessage): number | undefined {
 export function uploadBody(req: IncomingMessage, limits: { maxBytes: number }): Promise<UploadBody> {
   const type = req.headers['content-type'];
   const length = declaredLength(req);
+  // Without either, HTTP says the body is empty and what follows is the next request: an upload
+  // that forgot to say its length would store nothing, then the rest would fail as a request.
+  if (length === undefined && req.headers['transfer-encoding'] === undefined) {
+    return Promise.reject(new StorageError('LengthRequired', 'an upload needs a Content-Length or Transfer-Encoding: chunked'));
+  }
   if (!type || !/^multipart\/form-data/i.test(type)) {
     return Promise.resolve({ body: detach(req, new PassThrough({ highWaterMark: BODY_BUFFER })), contentType: type, contentLength: length });
   }

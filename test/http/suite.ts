@@ -273,6 +273,31 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(await snapshot(h)).toBe(before);
       });
 
+      it('refuses an upload that gives neither Content-Length nor Transfer-Encoding (411), storing nothing', async () => {
+        const before = await snapshot(h);
+        const g = await grant(h, { segment: 'uploads', filename: 'unframed.txt', contentType: 'text/plain' });
+        const path = new URL(g.uploadUrl).pathname;
+        const { response } = await rawRequest(h.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\r\nhello`);
+        expect(response).toMatch(/^HTTP\/1\.1 411/);
+        expect(response).toContain('"code":"LengthRequired"');
+        expect(await snapshot(h)).toBe(before);
+        // Refused before its body: the token still works.
+        expect((await fetch(g.uploadUrl, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } })).status).toBe(201);
+        await h.storage.deleteContent('uploads', 'unframed.txt');
+      });
+
+      it('answers a whole request before refusing the bytes that follow it (a body longer than its Content-Length)', async () => {
+        const g = await grant(h, { segment: 'uploads', filename: 'longer.txt', contentType: 'text/plain' });
+        const path = new URL(g.uploadUrl).pathname;
+        // HTTP reads 3 bytes of body, then "defghij" as the next request, which is malformed.
+        const { response } = await rawRequest(h.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabcdefghij`);
+        expect(response).toMatch(/^HTTP\/1\.1 201/);
+        expect(response).toMatch(/\r\n\r\n\{[^]*"size":3[^]*HTTP\/1\.1 400 Bad Request/);
+        const stored = await h.storage.downloadContent('uploads', 'longer.txt');
+        expect(stored.toString()).toBe('abc');
+        await h.storage.deleteContent('uploads', 'longer.txt');
+      });
+
       it('cuts off a client that stalls mid-body and stores nothing', async () => {
         const before = await snapshot(h);
         const g = await grant(h, { segment: 'uploads', filename: 'stall.txt', contentType: 'text/plain' });

@@ -76,8 +76,6 @@ export async function cdnUploadRoutes(app: FastifyInstance, storage: Storage) {
           const stored = await storage.uploadWithToken(request.params.token, body.body, { contentType: body.contentType, contentLength: body.contentLength });
           return reply.code(201).send(stored);
         } catch (err) {
-          // Whatever is left of the body is not read: the connection closes after the answer.
-          if (!request.raw.complete) reply.header('connection', 'close');
           return sendError(request, reply, err);
         }
       },

@@ -96,6 +96,21 @@ export const rawBodyCases: RawCase[] = [
     payload: (c) => rawUpload(c, 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n'),
   },
   {
+    name: 'a transfer coding other than chunked (gzip, chunked): it would be stored still encoded',
+    want: { status: 501, code: 'Unsupported' },
+    payload: (c) => rawUpload(c, 'Transfer-Encoding: gzip, chunked\r\n', '5\r\nhello\r\n0\r\n\r\n'),
+  },
+  {
+    name: 'an upload with neither Content-Length nor Transfer-Encoding',
+    want: { status: 411, code: 'LengthRequired' },
+    payload: (c) => rawUpload(c, '', 'hello'),
+  },
+  {
+    name: 'an HTTP/1.1 request without a Host header',
+    want: { status: 400, code: 'InvalidArgument' },
+    payload: async () => 'GET /healthz HTTP/1.1\r\n\r\n',
+  },
+  {
     name: 'a Content-Length that is not a number',
     want: { status: 400, code: 'InvalidArgument' },
     payload: (c) => rawUpload(c, 'Content-Length: 12abc\r\n', 'hello'),

@@ -36,6 +36,7 @@ const SHAPES: Record<ErrorCode, Shape> = {
   RateLimited: { status: 429, error: 'too_many_requests', code: 'SlowDown' },
   RequestTimeout: { status: 408, error: 'Request Timeout', code: 'InvalidRequest' },
   HeadersTooLarge: { status: 431, error: 'Request Header Fields Too Large', code: 'InvalidRequest' },
+  LengthRequired: { status: 411, error: 'Length Required', code: 'InvalidRequest' },
   ConfigInvalid: { status: 500, error: 'internal', code: 'InternalError', message: 'Internal Server Error' },
   Internal: { status: 500, error: 'internal', code: 'InternalError', message: 'Internal Server Error' },
 };
@@ -73,6 +74,8 @@ export function sendSupabaseError(request: FastifyRequest, reply: FastifyReply, 
     return;
   }
   for (const name of ['content-disposition', 'content-length', 'etag', 'last-modified', 'content-range', 'accept-ranges', 'cache-control']) reply.removeHeader(name);
+  // The rest of an unread body is not read, nor can a body that gave no length be told from a next request.
+  if (!request.raw.complete || (thrown instanceof StorageError && thrown.code === 'LengthRequired')) reply.header('connection', 'close');
   if (body.code === 'InvalidRange' && thrown instanceof StorageError && typeof thrown.details?.size === 'number') {
     reply.header('content-range', `bytes */${thrown.details.size}`);
   }

@@ -145,8 +145,6 @@ export async function uploadRoutes(app: FastifyInstance, { storage }: SupabaseDe
       });
       return reply.code(200).send({ Id: row.id, Key: `${bucketName}/${name}` });
     } catch (err) {
-      // What is left of the body is not read: the connection closes after the answer.
-      if (!request.raw.complete) reply.header('connection', 'close');
       return sendSupabaseError(request, reply, err);
     }
   };

@@ -48,7 +48,6 @@ function locationOf(request: FastifyRequest, deps: SupabaseDeps, id: string): st
 export async function resumableRoutes(app: FastifyInstance, deps: SupabaseDeps) {
   const { tus, storage } = deps;
   const fail = (request: FastifyRequest, reply: FastifyReply, err: unknown) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
     return sendSupabaseError(request, tusHeaders(reply), err, { realStatus: true });
   };
   const checkVersion = (request: FastifyRequest) => {

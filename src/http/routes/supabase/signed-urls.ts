@@ -135,7 +135,6 @@ export async function signedUploadRoutes(app: FastifyInstance, { storage, signer
         });
         return reply.code(200).send({ Key: `${bucketName}/${name}` });
       } catch (err) {
-        if (!request.raw.complete) reply.header('connection', 'close');
         return sendSupabaseError(request, reply, err);
       }
     },
