@@ -64,7 +64,7 @@ export async function serveObject(storage: Storage, request: FastifyRequest<{ Pa
   }
 
   let range = parseRangeHeader(request.headers.range);
-  if (range && !ifRangeHolds(request.headers['if-range'] as string | undefined, row.etag, row.updatedAt)) range = undefined;
+  if (range && !ifRangeHolds(request.headers['if-range'] as string | undefined, row.etag)) range = undefined;
   let result;
   try {
     result = await storage.openForServing(row, range);

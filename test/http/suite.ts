@@ -468,6 +468,10 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         const stale = await stream({ range: 'bytes=0-1', 'if-range': '"stale"' });
         expect(stale.status).toBe(200);
         await stale.arrayBuffer();
+        // A date cannot tell two writes within one second apart: the whole object, never a splice.
+        const dated = await stream({ range: 'bytes=0-1', 'if-range': same.headers.get('last-modified')! });
+        expect(dated.status).toBe(200);
+        await dated.arrayBuffer();
       });
 
       it('answers conditional requests with 304', async () => {
