@@ -121,6 +121,11 @@ export class KeyRules {
     }
     return prefix;
   }
+
+  /** Checks `asked` as a prefix within `segment`; returns it normalised (NFC), as keys are stored. */
+  prefixWithin(segment: string, asked: string): string {
+    return this.parsePrefix(`${segment}/${asked}`).slice(segment.length + 1);
+  }
 }
 
 export const defaultKeyRules = new KeyRules();

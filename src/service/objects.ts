@@ -140,8 +140,7 @@ export async function listObjects(
   if (visible === null) {
     throw principal.role === 'anon' ? new StorageError('Unauthenticated', `sign in to list ${segment.name}`) : new StorageError('Forbidden', `not allowed to list ${segment.name}`);
   }
-  const asked = opts.prefix ?? '';
-  ctx.keys.parsePrefix(`${segment.name}/${asked}`);
+  const asked = ctx.keys.prefixWithin(segment.name, opts.prefix ?? '');
   // The intersection of what was asked for and what is visible.
   let prefix: string;
   if (asked.startsWith(visible)) prefix = asked;

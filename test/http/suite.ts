@@ -535,6 +535,16 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(other.items).toHaveLength(7);
       });
 
+      it('lists by a prefix in either Unicode form (keys are stored composed, NFC)', async () => {
+        const composed = 'caf\u00e9/menu.txt';
+        await upload(h, 'logs', composed, 'soup\n', 'text/plain');
+        for (const prefix of ['caf\u00e9/', 'cafe\u0301/']) {
+          const page = await json(await fetch(`${h.url}/cdn/list?${new URLSearchParams({ segment: 'logs', prefix })}`, { headers: auth(h.serviceToken) }));
+          expect(page.items.map((i: { key: string }) => i.key), JSON.stringify(prefix)).toEqual([`logs/${composed}`]);
+        }
+        await h.storage.deleteContent('logs', composed);
+      });
+
       it('refuses bad list parameters', async () => {
         expect((await fetch(`${h.url}/cdn/list?segment=logs&limit=0`, { headers: auth(h.serviceToken) })).status).toBe(400);
         expect((await fetch(`${h.url}/cdn/list?segment=logs&limit=5000`, { headers: auth(h.serviceToken) })).status).toBe(400);

@@ -81,13 +81,13 @@ export async function listV1(ctx: ServiceContext, principal: Principal, bucket: 
   bucketOf(ctx, bucket);
   let folder = opts.prefix ?? '';
   if (folder !== '' && !folder.endsWith('/')) folder = `${folder}/`;
-  ctx.keys.parsePrefix(`${bucket}/${folder}`);
+  folder = ctx.keys.prefixWithin(bucket, folder);
   const limit = Math.min(opts.limit ?? 100, 1000);
   const offset = opts.offset ?? 0;
   const column = opts.sortBy?.column ?? 'name';
   if (!SORT_COLUMNS.has(column)) throw new StorageError('InvalidArgument', `cannot sort by ${column}`);
   const descending = (opts.sortBy?.order ?? 'asc').toLowerCase() === 'desc';
-  const search = (opts.search ?? '').toLowerCase();
+  const search = (opts.search ?? '').normalize('NFC').toLowerCase();
 
   const view = visibleUnder(ctx, principal, bucket, folder);
   if (!view) return [];
@@ -202,8 +202,7 @@ export async function listV2(ctx: ServiceContext, principal: Principal, bucket: 
   if ((opts.sortBy?.column ?? 'name') !== 'name' || (opts.sortBy?.order ?? 'asc').toLowerCase() !== 'asc') {
     throw new StorageError('Unsupported', 'list-v2 sorts by name ascending only on bucketgate');
   }
-  const asked = opts.prefix ?? '';
-  ctx.keys.parsePrefix(`${bucket}/${asked}`);
+  const asked = ctx.keys.prefixWithin(bucket, opts.prefix ?? '');
   const limit = Math.min(opts.limit ?? 1000, 1000);
   const after = opts.cursor ? decodeSupabaseCursor(opts.cursor) : undefined;
   const empty: ListV2Result = { hasNext: false, folders: [], objects: [] };
