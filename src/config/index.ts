@@ -96,4 +96,4 @@ export function loadConfig(env: Env = readEnv()): Config {
 }
 
 /** Names of variables whose values are secrets: redacted wherever configuration is shown. */
-export const SECRET_VARIABLES = /SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL/i;
+export const SECRET_VARIABLES = /SECRET|KEY|PASSWORD|TOKEN(?!_TTL)|DATABASE_URL/i;

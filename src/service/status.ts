@@ -51,14 +51,24 @@ export function redactedConfig(ctx: ServiceContext): Record<string, unknown> {
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(ctx.config.env)) {
     if (value === undefined || !/^(BHIV_|USE_|S3_|AWS_|SUPABASE_|CLOUDFRONT_|MAX_UPLOAD|DATABASE_URL|JWT_|PUBLIC_URL|UPLOAD_TOKEN)/.test(name)) continue;
-    variables[name] = SECRET_VARIABLES.test(name) ? '***' : value;
+    variables[name] = SECRET_VARIABLES.test(name) ? '***' : (hideCredentials(value) as string);
   }
   return {
-    ...rest,
+    ...(hideCredentials(rest) as typeof rest),
     jwtSecret: jwtSecret ? '***' : undefined,
     database: /^postgres/i.test(databaseUrl) ? 'postgres (***)' : databaseUrl,
     variables,
   };
+}
+
+/** `user:password@` inside any URL (an S3 endpoint, a public URL) becomes `***@`, however deep. */
+function hideCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, '$1***@');
+  if (Array.isArray(value)) return value.map(hideCredentials);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideCredentials(v)]));
+  }
+  return value;
 }
 
 export async function healthOf(ctx: ServiceContext): Promise<{ ok: boolean; latencyMs: number; error?: { code: string; message: string } }> {
