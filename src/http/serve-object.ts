@@ -11,7 +11,12 @@ export type SignedLinkQuery = { expires?: number; signature?: string };
 
 function contentDisposition(kind: 'attachment' | 'inline', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${rfc8187(filename)}`;
+}
+
+/** RFC 8187 value-chars: encodeURIComponent leaves ' ( ) * ! unescaped, which attr-char does not allow. */
+function rfc8187(value: string): string {
+  return encodeURIComponent(value).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function cdnUrl(domain: string, key: string): string {

@@ -506,6 +506,13 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect((await json(res)).error.code).toBe('NotFound');
       });
 
+      it('names the file in Content-Disposition as RFC 6266 and 8187 say, whatever its characters', async () => {
+        const obj = await upload(h, 'uploads', "it's (1)* \u00e9t\u00e9 \"q\".bin", 'x', 'application/octet-stream');
+        const res = await fetch(`${h.url}/cdn/download/${obj.id}`, { headers: auth(h.serviceToken) });
+        await res.arrayBuffer();
+        expect(res.headers.get('content-disposition')).toBe(`attachment; filename="it's (1)* _t_ _q_.bin"; filename*=UTF-8''it%27s%20%281%29%2A%20%C3%A9t%C3%A9%20%22q%22.bin`);
+      });
+
       it('never serves uploaded HTML inline', async () => {
         const obj = await upload(h, 'uploads', 'page.html', '<script>alert(1)</script>', 'text/html');
         const res = await fetch(`${h.url}/cdn/stream/${obj.id}`, { headers: auth(h.serviceToken) });
