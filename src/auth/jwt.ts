@@ -103,8 +103,10 @@ export class JwtAuthority {
     const role = typeof payload.role === 'string' && ROLES.has(payload.role) ? (payload.role as Principal['role']) : undefined;
     if (!role) throw new StorageError('Unauthenticated', 'token has no valid role claim');
     const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
-    // Only an anon token may use the anon audience: a user's or the service's must be ours.
-    if (role !== 'anon' && !aud.some((a) => this.audiences.includes(a))) throw new StorageError('Unauthenticated', 'token is not valid');
+    // A token made for another audience is not ours; one naming none is taken, as Supabase's own
+    // anon and service_role keys name none. Only an anon token may use the anon audience.
+    const ours = role === 'anon' ? [...this.audiences, ANON_AUDIENCE] : this.audiences;
+    if (aud.length > 0 && !aud.some((a) => ours.includes(a))) throw new StorageError('Unauthenticated', 'token is not valid');
     if (role === 'authenticated' && (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.includes('/') || payload.sub.length > 200)) {
       throw new StorageError('Unauthenticated', 'token of an authenticated user needs a sub claim without "/"');
     }
@@ -121,7 +123,6 @@ export class JwtAuthority {
     if (alg === undefined || !(this.algorithms as string[]).includes(alg)) throw new StorageError('Unauthenticated', 'token is not valid');
     const options: JWTVerifyOptions = {
       algorithms: [alg],
-      audience: [...this.audiences, ANON_AUDIENCE],
       requiredClaims: ['exp'],
       clockTolerance: this.skew,
       ...(this.issuer ? { issuer: this.issuer } : {}),

@@ -28,6 +28,17 @@ describe('JWT verification', () => {
     }
   });
 
+  it('takes the minimal claims sub, role, exp (no aud, as Supabase\'s own keys), but never another audience', async () => {
+    const minimal = await new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u2').setExpirationTime('1h').sign(key);
+    expect(await jwt.verify(minimal)).toEqual({ role: 'authenticated', sub: 'u2' });
+    const supabaseServiceKey = await new SignJWT({ role: 'service_role', iss: 'supabase', ref: 'abcd' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('1h').sign(key);
+    expect(await jwt.verify(supabaseServiceKey)).toEqual({ role: 'service_role', sub: undefined });
+    // The anon audience is for anon tokens only; a list must name one of ours.
+    const anonAudience = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience('anon').setExpirationTime('1h').sign(key);
+    const others = await new SignJWT({ role: 'service_role' }).setProtectedHeader({ alg: 'HS256' }).setAudience(['a', 'b']).setExpirationTime('1h').sign(key);
+    for (const token of [anonAudience, others]) await expect(jwt.verify(token)).rejects.toMatchObject({ code: 'Unauthenticated' });
+  });
+
   describe('remembered verifications', () => {
     afterEach(() => vi.useRealTimers());
 
