@@ -513,6 +513,19 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(res.headers.get('content-disposition')).toBe(`attachment; filename="it's (1)* _t_ _q_.bin"; filename*=UTF-8''it%27s%20%281%29%2A%20%C3%A9t%C3%A9%20%22q%22.bin`);
       });
 
+      it('never lets an error be cached, even for a public object', async () => {
+        const mp4 = Buffer.from('\0\0\0\x14ftypisom0123mp41', 'latin1');
+        const obj = await upload(h, 'videos', 'cache/clip.mp4', mp4, 'video/mp4');
+        const ok = await fetch(`${h.url}/cdn/stream/${obj.id}`);
+        await ok.arrayBuffer();
+        expect(ok.headers.get('cache-control')).toContain('public');
+        const refused = await fetch(`${h.url}/cdn/stream/${obj.id}`, { headers: { range: `bytes=${mp4.length + 10}-` } });
+        expect(refused.status).toBe(416);
+        await refused.arrayBuffer();
+        expect(refused.headers.get('cache-control')).toBe('no-store');
+        await h.storage.deleteContent('videos', 'cache/clip.mp4');
+      });
+
       it('never serves uploaded HTML inline', async () => {
         const obj = await upload(h, 'uploads', 'page.html', '<script>alert(1)</script>', 'text/html');
         const res = await fetch(`${h.url}/cdn/stream/${obj.id}`, { headers: auth(h.serviceToken) });
