@@ -35,15 +35,18 @@ export function refuseMalformedRequests(app: FastifyInstance): void {
           ? new StorageError('RequestTimeout', 'the request did not arrive in time')
           : new StorageError('InvalidArgument', 'malformed HTTP request');
     const code = statusOf(refusal.code);
-    // The Supabase-compatible API answers in its own error shape, even here.
-    const requestLine = (err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '';
+    // The Supabase-compatible API answers in its own error shape, even here: the request is the
+    // one whose body broke, if any, else the one whose head is in the bad bytes.
+    const inFlight = [...(answering.get(socket) ?? [])];
+    const broken = inFlight.find(([req]) => !req.complete)?.[0];
+    const requestLine = broken ? `${broken.method} ${broken.url}` : ((err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '');
     const supabase = new RegExp(`^[A-Z]+ ${SUPABASE_PREFIX}[/?\\s]`).test(requestLine);
     const body = JSON.stringify(supabase ? { statusCode: String(code), error: REASONS[code], message: refusal.message, code: 'InvalidRequest' } : errorBody(refusal));
     const answer = `HTTP/1.1 ${code} ${REASONS[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
     // Bytes that follow a whole request on the same connection (pipelined, or a body longer than
     // its Content-Length) are another request: the earlier ones are answered first, then this one.
     // A request whose own body broke (req.complete false) is the malformed one: answered now.
-    const earlier = [...(answering.get(socket) ?? [])].filter(([req]) => req.complete).map(([, res]) => res);
+    const earlier = inFlight.filter(([req]) => req.complete).map(([, res]) => res);
     if (earlier.length === 0) return socket.end(answer);
     let waiting = earlier.length;
     const answered = () => {

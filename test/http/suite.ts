@@ -273,6 +273,15 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(await snapshot(h)).toBe(before);
       });
 
+      it('answers a Supabase-compatible upload whose chunked body breaks in the Supabase error shape, storing nothing', async () => {
+        const before = await snapshot(h);
+        const head = `POST /storage/v1/object/uploads/broken.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.serviceToken}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        const { response } = await rawRequest(h.url, `${head}5\r\nhello\r\nzz\r\n`);
+        expect(response).toMatch(/^HTTP\/1\.1 400/);
+        expect(response).toContain('"statusCode":"400"');
+        expect(await snapshot(h)).toBe(before);
+      });
+
       it('refuses an upload that gives neither Content-Length nor Transfer-Encoding (411), storing nothing', async () => {
         const before = await snapshot(h);
         const g = await grant(h, { segment: 'uploads', filename: 'unframed.txt', contentType: 'text/plain' });

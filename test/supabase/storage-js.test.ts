@@ -271,6 +271,9 @@ describe('move, copy, remove', () => {
     await files().upload('mv/other.json', '{}', { contentType: 'application/json' });
     expectError((await files().move('mv/other.json', 'mv/to.json')).error, '409');
     expectError((await files().move('mv/missing.json', 'mv/x.json')).error, '404');
+    // Onto itself: nothing moves, nothing is lost (as Supabase answers).
+    expect((await files().move('mv/to.json', 'mv/to.json')).error).toBeNull();
+    expect((await bytes((await files().download('mv/to.json')).data)).toString()).toBe('{"a":1}');
   });
 
   it('copy duplicates within and across buckets; an existing target needs upsert', async () => {

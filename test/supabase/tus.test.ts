@@ -116,6 +116,30 @@ describe('resumable uploads (TUS 1.0.0)', () => {
     expect((await create('x.bin', { 'upload-length': '3' }, 'nope')).status).toBe(404);
   });
 
+  it('stores an empty upload when it is created (clients send no PATCH for it)', async () => {
+    const created = await create('tus/empty.bin', { 'upload-length': '0' });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('upload-offset')).toBe('0');
+    expect((await h.storage.backend.head('uploads/tus/empty.bin')).size).toBe(0);
+    expect((await fetch(created.headers.get('location')!, { method: 'HEAD', headers: auth })).status).toBe(404);
+    await h.storage.deleteContent('uploads', 'tus/empty.bin');
+  });
+
+  it('shows and cancels an upload only to a caller who may write where it goes', async () => {
+    const alice = { authorization: `Bearer ${await h.userToken('alice')}`, 'tus-resumable': '1.0.0' };
+    const bob = { authorization: `Bearer ${await h.userToken('bob')}`, 'tus-resumable': '1.0.0' };
+    const meta = `bucketName ${b64('uploads')},objectName ${b64('alice/tus.bin')}`;
+    const created = await fetch(endpoint, { method: 'POST', headers: { ...alice, 'upload-length': '10', 'upload-metadata': meta } });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    for (const headers of [{ 'tus-resumable': '1.0.0' }, bob]) {
+      expect((await fetch(location, { method: 'HEAD', headers })).status).toBe(403);
+      expect((await fetch(location, { method: 'DELETE', headers })).status).toBe(403);
+    }
+    expect((await fetch(location, { method: 'HEAD', headers: alice })).headers.get('upload-offset')).toBe('0');
+    expect((await fetch(location, { method: 'DELETE', headers: alice })).status).toBe(204);
+  });
+
   it('terminates an upload', async () => {
     const location = (await create('tus/cancel.bin', { 'upload-length': '10' })).headers.get('location')!;
     await patch(location, 0, Buffer.from('12345'));

@@ -286,6 +286,11 @@ export async function moveObject(ctx: ServiceContext, principal: Principal, req:
   const target = locate(ctx, req.toBucket ?? req.bucket, req.to);
   ctx.policy.assert(principal, 'write', target.parsed);
   const sourceInfo = await headObject(ctx, source.parsed.key);
+  // Onto itself: nothing to move (as Supabase answers), the object stays as it is.
+  if (source.parsed.key === target.parsed.key) {
+    const row = await ctx.catalog.getByKey(source.parsed.key);
+    if (row) return { info: sourceInfo, row };
+  }
   assertFits(target.segment, sourceInfo.contentType, sourceInfo.size);
   await checkStoredContent(ctx.backend, target.segment, sourceInfo);
   let info: ObjectInfo;

@@ -74,7 +74,27 @@ export class TusUploads {
     const { state, part } = this.paths(upload.id);
     await writeFile(part, Buffer.alloc(0), { flag: 'wx', mode: 0o600 });
     await writeFile(state, JSON.stringify(upload), { mode: 0o600 });
+    // An empty upload is complete once created: clients send no PATCH for it (tus-js-client
+    // reports success on the 201), so it is stored now, as Supabase's TUS server does.
+    if (upload.length === 0) await this.finish(principal, upload);
     return upload;
+  }
+
+  /**
+   * The upload, for a caller who may write where it goes: offsets and cancelling are as private
+   * as the upload itself (its URL alone does not let anyone see or end it).
+   */
+  async authorized(principal: Principal, id: string): Promise<{ upload: TusUpload; offset: number }> {
+    const found = await this.get(id);
+    planWrite(this.ctx, { ...found.upload, principal, contentLength: found.upload.length });
+    return found;
+  }
+
+  /** Cancels an upload the caller may write; not while a PATCH is writing it. */
+  async cancel(principal: Principal, id: string): Promise<void> {
+    if (this.busy.has(id)) throw new StorageError('PreconditionFailed', 'another request is writing this upload', { details: { supabaseCode: 'ResourceLocked' } });
+    await this.authorized(principal, id);
+    await this.remove(id);
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -113,7 +133,7 @@ export class TusUploads {
     if (this.busy.has(id)) throw new StorageError('PreconditionFailed', 'another request is writing this upload', { details: { supabaseCode: 'ResourceLocked' } });
     this.busy.add(id);
     try {
-      const { upload, offset } = await this.get(id);
+      const { upload, offset } = await this.authorized(principal, id);
       const plan = planWrite(this.ctx, { ...upload, principal, contentLength: req.length ?? upload.length });
       if (req.offset !== offset) throw new StorageError('PreconditionFailed', `Upload-Offset is ${req.offset} but the upload is at ${offset}`, { details: { tusConflict: true } });
       if (req.length !== undefined) {

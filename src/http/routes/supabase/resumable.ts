@@ -93,7 +93,7 @@ export async function resumableRoutes(app: FastifyInstance, deps: SupabaseDeps) 
   app.head<IdParams>(`${PATH}/:id`, { schema: { summary: 'Supabase: offset of a resumable upload', tags: TAGS } }, async (request, reply) => {
     try {
       checkVersion(request);
-      const { upload, offset } = await tus.get(request.params.id);
+      const { upload, offset } = await tus.authorized(request.principal, request.params.id);
       tusHeaders(reply).header('upload-offset', String(offset));
       if (upload.length === undefined) reply.header('upload-defer-length', '1');
       else reply.header('upload-length', String(upload.length));
@@ -125,8 +125,7 @@ export async function resumableRoutes(app: FastifyInstance, deps: SupabaseDeps) 
   app.delete<IdParams>(`${PATH}/:id`, { schema: { summary: 'Supabase: cancel a resumable upload', tags: TAGS } }, async (request, reply) => {
     try {
       checkVersion(request);
-      await tus.get(request.params.id);
-      await tus.remove(request.params.id);
+      await tus.cancel(request.principal, request.params.id);
       return tusHeaders(reply).code(204).send();
     } catch (err) {
       return fail(request, reply, err);
