@@ -275,6 +275,17 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       };
     }
 
+    function head(key: string): Promise<ObjectInfo> {
+      return locate(
+        key,
+        async (e) => {
+          if (e.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
+          return infoOf(e);
+        },
+        () => primary.head(key),
+      );
+    }
+
     /** Copies through this layer (so the outbox's view and order hold) when either key is in it. */
     async function copyThrough(from: string, to: string, ifNoneMatch: '*' | undefined): Promise<ObjectInfo> {
       // Both keys are checked by the caller.
@@ -290,17 +301,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
         const key = checked(rawKey);
         return locate(key, (e) => readEntry(e, key, getOpts), () => primary.get(key, getOpts));
       },
-      head: (rawKey) => {
-        const key = checked(rawKey);
-        return locate(
-          key,
-          async (e) => {
-            if (e.op === 'delete') throw new StorageError('NotFound', `no object at ${key}`);
-            return infoOf(e);
-          },
-          () => primary.head(key),
-        );
-      },
+      head: (rawKey) => head(checked(rawKey)),
       delete: del,
       async deleteMany(rawKeys) {
         if (!Array.isArray(rawKeys)) throw new StorageError('InvalidArgument', 'deleteMany takes an array of keys');
@@ -342,6 +343,12 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       },
       async move(rawFrom, rawTo, moveOpts) {
         const [from, to] = [checked(rawFrom), checked(rawTo)];
+        // Onto itself: the object stays (as every backend does); a copy then a delete would lose it.
+        if (from === to) {
+          const info = await head(from);
+          if (moveOpts?.ifNoneMatch === '*') throw new StorageError('AlreadyExists', `${to} already exists`);
+          return info;
+        }
         const live = await outbox.latest([from, to]);
         if (!live.size) return primary.move(from, to, moveOpts);
         const info = await copyThrough(from, to, moveOpts?.ifNoneMatch);

@@ -92,6 +92,21 @@ describe('fallback and replay', () => {
     expect((await s.catalog.outbox.stats()).failed ?? 0).toBe(0);
   });
 
+  it('a move onto itself keeps the object, whether it waits in the outbox or not', async () => {
+    const s = await stack();
+    await s.backend.put('uploads/doc', replayable(Buffer.from('v1')));
+    s.down();
+    await s.backend.put('uploads/doc', Readable.from([Buffer.from('v2')]));
+    expect((await s.backend.move('uploads/doc', 'uploads/doc')).size).toBe(2);
+    expect(await outcome(s.backend.move('uploads/doc', 'uploads/doc', { ifNoneMatch: '*' }))).toBe('AlreadyExists');
+    expect(await readAll((await s.backend.get('uploads/doc')).body)).toEqual(Buffer.from('v2'));
+    s.up();
+    await new Promise((r) => setTimeout(r, 120));
+    await s.drain();
+    expect(await readAll((await s.primary.get('uploads/doc')).body)).toEqual(Buffer.from('v2'));
+    expect(await readAll((await s.backend.get('uploads/doc')).body)).toEqual(Buffer.from('v2'));
+  });
+
   it('keeps the catalog told where the bytes are: fallback while they wait, primary once replayed', async () => {
     const s = await stack();
     s.down();
