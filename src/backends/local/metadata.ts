@@ -8,7 +8,7 @@ import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
 import { createTempIn, syncDir } from './dirs.js';
 import { isFsError } from './fs-errors.js';
-import { ENCRYPTION_SCHEME } from './encryption.js';
+import { ENCRYPTION_SCHEME, type LocalCipher } from './encryption.js';
 import { assertNoSymlinks, assertNoSymlinksSync, confinedJoin, sidecarParts } from './paths.js';
 
 // O_NONBLOCK: a FIFO planted in the sidecar tree must not hang the (synchronous) read.
@@ -77,11 +77,16 @@ function withMac(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): Sideca
 /** With encryption only sidecars sealed for this key and marked encrypted count; without, no encrypted ones do. */
 function trusted(ctx: LocalContext, parsed: ParsedKey, sidecar: Sidecar): boolean {
   if (!ctx.cipher) return sidecar.enc === undefined;
-  const { mac, ...fields } = sidecar;
-  return sidecar.enc === ENCRYPTION_SCHEME && typeof mac === 'string' && mac === ctx.cipher.sidecarMac(macText(parsed.key, fields));
+  return sealedBy(ctx.cipher, parsed.key, sidecar);
 }
 
-function isSidecar(value: unknown): value is Sidecar {
+/** Whether `sidecar` of `key` is an encrypted object's, sealed with `cipher`'s key. */
+export function sealedBy(cipher: LocalCipher, key: string, sidecar: Sidecar): boolean {
+  const { mac, ...fields } = sidecar;
+  return sidecar.enc === ENCRYPTION_SCHEME && typeof mac === 'string' && mac === cipher.sidecarMac(macText(key, fields));
+}
+
+export function isSidecar(value: unknown): value is Sidecar {
   const s = value as Partial<Sidecar> | null;
   return (
     typeof s === 'object' && s !== null && s.v === 1 &&
@@ -120,12 +125,19 @@ export function readSidecarSync(ctx: LocalContext, parsed: ParsedKey): Sidecar |
     if (isFsError(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EAGAIN') || isStorageError(err, 'Forbidden')) return undefined;
     throw err;
   }
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return isSidecar(value) && trusted(ctx, parsed, value) ? value : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!isSidecar(value)) return undefined;
+  // An encrypted object in a bucket opened without its key cannot be read, and must not be
+  // described afresh from its ciphertext (that would overwrite its content type and metadata).
+  if (!ctx.cipher && value.enc !== undefined) {
+    throw new StorageError('ConfigInvalid', `${parsed.key} is encrypted at rest, and this bucket was opened without BHIV_ENCRYPTION_KEY`);
+  }
+  return trusted(ctx, parsed, value) ? value : undefined;
 }
 
 /** A sidecar written to a temp file beside its final place, waiting for the commit. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -120,5 +120,21 @@ describe('local backend: encryption at rest', () => {
     await expect(bucket.reopen({ encryptionKey: undefined })).rejects.toMatchObject({ code: 'ConfigInvalid' });
     const again = await bucket.reopen({ encryptionKey: key });
     expect((await getBytes(again, KEY)).toString()).toBe('content');
+  });
+
+  it('still refuses with its marker lost: the encrypted objects say which key the bucket has', async () => {
+    await bucket.backend.put(KEY, bodyOf('content'), { contentType: 'text/plain', metadata: { k: 'v' } });
+    const marker = join(bucket.root, '.bucketgate/encryption.json');
+    const sidecar = await readFile(join(bucket.root, SIDECAR), 'utf8');
+    await rm(marker);
+    await expect(bucket.reopen({ encryptionKey: undefined })).rejects.toMatchObject({ code: 'ConfigInvalid', message: expect.stringContaining('encrypted at rest') });
+    await expect(bucket.reopen({ encryptionKey: randomBytes(32) })).rejects.toMatchObject({ code: 'ConfigInvalid', message: expect.stringContaining('another key') });
+    // Neither attempt wrote a marker for the wrong key nor touched the object's sidecar.
+    await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(bucket.root, SIDECAR), 'utf8')).toBe(sidecar);
+    const again = await bucket.reopen({ encryptionKey: key });
+    expect((await getBytes(again, KEY)).toString()).toBe('content');
+    expect(await again.head(KEY)).toMatchObject({ contentType: 'text/plain', metadata: { k: 'v' } });
+    expect(JSON.parse(await readFile(marker, 'utf8')).keyId).toBeTruthy();
   });
 });
