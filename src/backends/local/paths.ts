@@ -54,15 +54,21 @@ export function checkPartLengths(parsed: ParsedKey): ParsedKey {
   return parsed;
 }
 
-/** `.bg-tmp-<pid>-<random>`: the pid lets a start-up sweep spare the temps of another live process. */
+/**
+ * This process's run: with the pid it tells our own temps (in flight, maybe another backend's on
+ * the same folder) from those an earlier process with the same pid left (pid 1 in a container).
+ */
+export const PROCESS_RUN = randomBytes(4).toString('hex');
+
+/** `.bg-tmp-<pid>-<run>-<random>`: a start-up sweep spares the temps of live writers (tempOwner). */
 export function tempName(): string {
-  return `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`;
+  return `${TEMP_PREFIX}${process.pid}-${PROCESS_RUN}-${randomBytes(8).toString('hex')}`;
 }
 
-/** The pid a temp name was made by, or undefined for names not made by tempName. */
-export function tempOwnerPid(name: string): number | undefined {
-  const match = /^\.bg-tmp-(\d+)-/.exec(name);
-  return match ? Number(match[1]) : undefined;
+/** Who made a temp: pid and run (absent in names of older versions), or undefined for names not made by tempName. */
+export function tempOwner(name: string): { pid: number; run?: string } | undefined {
+  const match = /^\.bg-tmp-(\d+)-(?:([0-9a-f]{8})-)?/.exec(name);
+  return match ? { pid: Number(match[1]), ...(match[2] ? { run: match[2] } : {}) } : undefined;
 }
 
 /**

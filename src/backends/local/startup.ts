@@ -1,9 +1,9 @@
 import { type Dirent, readFileSync } from 'node:fs';
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyRules } from '../../core/keys.js';
 import { isFsError } from './fs-errors.js';
-import { INTERNAL_DIR, META_DIR, TEMP_PREFIX, confinedJoin, tempOwnerPid } from './paths.js';
+import { INTERNAL_DIR, META_DIR, PROCESS_RUN, TEMP_PREFIX, confinedJoin, tempOwner } from './paths.js';
 
 /** Creates the internal folders and one folder per segment (the guide's folders by default). */
 export async function createLayout(root: string, keys: KeyRules): Promise<void> {
@@ -29,13 +29,16 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * A temp left by a crashed writer. Temps of another live process (a CLI run beside the server
- * on the same bucket) are in flight and spared; ours and unknown ones are leftovers.
+ * A temp left by a crashed writer. Temps of a live process are in flight and spared: another one
+ * (a CLI run beside the server on the same bucket), or this one (another backend opened on the
+ * same folder). Those of an earlier process that had our pid, and unknown ones, are leftovers.
  */
 function isLeftover(name: string): boolean {
   if (!name.startsWith(TEMP_PREFIX)) return false;
-  const pid = tempOwnerPid(name);
-  return pid === undefined || pid === process.pid || !isAlive(pid);
+  const owner = tempOwner(name);
+  if (owner === undefined) return true;
+  if (owner.pid === process.pid) return owner.run !== PROCESS_RUN;
+  return !isAlive(owner.pid);
 }
 
 /**
@@ -47,6 +50,8 @@ export async function sweepTemps(root: string, keys: KeyRules): Promise<number> 
   const sweep = async (dir: string): Promise<void> => {
     let entries: Dirent[];
     try {
+      // A segment folder that is a symbolic link is not followed: what it points at is not ours.
+      if (!(await lstat(dir)).isDirectory()) return;
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       if (isFsError(err, 'ENOENT', 'ENOTDIR')) return;

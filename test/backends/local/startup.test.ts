@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalBackend } from '../../../src/backends/local/index.js';
@@ -68,6 +69,32 @@ describe('local backend: start-up', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it('spares the temps of an upload in flight in this process when another backend opens the folder', async () => {
+    bucket = await tempBucket();
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(1000, 1));
+    const writing = bucket.backend.put('uploads/inflight.bin', body);
+    // The upload's temp is on disk and its body not yet over: open a second backend on the folder.
+    for (let i = 0; i < 100 && !(await filesUnder(bucket.root)).some((f) => f.startsWith('uploads/.bg-tmp-')); i++) await new Promise((r) => setTimeout(r, 10));
+    const second = await createLocalBackend({ root: bucket.root });
+    expect((await filesUnder(bucket.root)).some((f) => f.startsWith('uploads/.bg-tmp-'))).toBe(true);
+    body.push(null);
+    expect((await writing).size).toBe(1000);
+    expect((await getBytes(second, 'uploads/inflight.bin')).length).toBe(1000);
+    await second.close();
+  });
+
+  it('does not follow a segment folder that is a symbolic link when it sweeps temps', async () => {
+    bucket = await tempBucket();
+    const outside = join(bucket.parent, 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, '.bg-tmp-99999996-x'), 'not ours');
+    await rm(join(bucket.root, 'logs'), { recursive: true });
+    await symlink(outside, join(bucket.root, 'logs'));
+    await bucket.reopen().catch(() => undefined);
+    expect(await readdir(outside)).toEqual(['.bg-tmp-99999996-x']);
   });
 
   it('serves what an earlier instance stored after a restart', async () => {
