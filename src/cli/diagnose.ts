@@ -87,7 +87,7 @@ export async function diagnose(kind: BackendKind, config: Config): Promise<Diagn
   if (kind === 'local') return diagnoseLocal(scoped);
   if (kind === 's3' || kind === 'minio') {
     const report = await testS3Connection(s3Options(scoped));
-    return { backend: kind, ok: report.ok, message: report.message, checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, ms: c.ms, detail: c.detail })) };
+    return { backend: kind, ok: report.ok, message: report.message, checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, ms: c.ms === undefined ? undefined : Math.round(c.ms * 100) / 100, detail: c.detail })) };
   }
   const report = await testSupabaseConnection(supabaseOptionsFromEnv(scoped.env));
   const failed = report.checks.find((c) => !c.ok);

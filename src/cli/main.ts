@@ -7,7 +7,7 @@ import { isStorageError } from '../core/errors.js';
 /** Exit codes: 0 ok, 1 operation failed, 2 bad usage or configuration, 3 backend unreachable. */
 export function exitCodeOf(err: unknown): number {
   if (!isStorageError(err)) return 1;
-  if (err.code === 'ConfigInvalid' || err.code === 'InvalidArgument') return 2;
+  if (err.code === 'ConfigInvalid' || err.code === 'InvalidArgument' || err.code === 'InvalidKey') return 2;
   if (err.code === 'BackendUnavailable') return 3;
   return 1;
 }
@@ -59,7 +59,15 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
+// Whoever reads our standard output may stop early (`bucketgate cat … | head`): that ends the
+// output, it is no failure of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main().catch((err: unknown) => {
+  if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') process.exit(0);
   const message = isStorageError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
   console.error(`bucketgate: ${message}`);
   process.exit(exitCodeOf(err));

@@ -1,6 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { StorageError } from '../core/errors.js';
@@ -12,6 +13,34 @@ import { formatBytes, printJson, table } from './output.js';
 const REMOTE = 'bg://';
 const isRemote = (s: string) => s.startsWith(REMOTE);
 const keyOf = (s: string) => s.slice(REMOTE.length);
+
+/** The size of a file to upload; one that is no readable regular file is refused before anything is sent. */
+async function regularFileSize(path: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(path);
+    await access(path, constants.R_OK);
+  } catch (err) {
+    throw new StorageError('InvalidArgument', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!info.isFile()) throw new StorageError('InvalidArgument', `${path} is not a regular file`);
+  return info.size;
+}
+
+/**
+ * Writes a download beside `target` and renames it into place once whole: a read that fails half
+ * way (a damaged object, a lost backend) leaves an existing file as it was, and no partial one.
+ */
+async function writeFileAtomically(target: string, body: NodeJS.ReadableStream): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.bg-download-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+    await rename(temp, target);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
 
 async function withStorage<T>(work: (storage: Awaited<ReturnType<typeof createStorage>>) => Promise<T>): Promise<T> {
   const storage = await createStorage();
@@ -70,30 +99,33 @@ export function registerObjectCommands(program: Command) {
     .argument('<source>')
     .argument('<target>')
     .option('--content-type <type>', 'content type of an upload (default: from the file name)')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (to standard error when the object goes to standard output)')
     .action(async (source: string, target: string, opts: { contentType?: string; json?: boolean }) =>
       withStorage(async (storage) => {
         let result: unknown;
         if (!isRemote(source) && isRemote(target)) {
+          if (source === '-' && keyOf(target).endsWith('/')) throw new StorageError('InvalidArgument', `standard input has no name: give the whole key (${REMOTE}${keyOf(target)}name)`);
           const parsed = storage.keys.parse(keyOf(target).endsWith('/') ? `${keyOf(target)}${basename(source)}` : keyOf(target));
+          const contentLength = source === '-' ? undefined : await regularFileSize(source);
           const body = source === '-' ? process.stdin : createReadStream(source);
-          const contentLength = source === '-' ? undefined : (await stat(source)).size;
           result = await storage.uploadStream(parsed.segment, parsed.path, body, { contentType: opts.contentType ?? guessContentType(parsed.path), contentLength });
         } else if (isRemote(source) && !isRemote(target)) {
           const { body, info } = await storage.backend.get(storage.keys.parse(keyOf(source)).key);
-          await pipeline(body, target === '-' ? process.stdout : createWriteStream(target));
+          if (target === '-') await pipeline(body, process.stdout, { end: false });
+          else await writeFileAtomically(target, body);
           result = { key: info.key, size: info.size, to: target };
         } else if (isRemote(source) && isRemote(target)) {
           const from = storage.keys.parse(keyOf(source));
           const to = storage.keys.parse(keyOf(target));
-          const info = await storage.backend.copy(from.key, to.key);
-          await storage.catalog.upsertObject({ key: info.key, segment: to.segment, size: info.size, contentType: info.contentType, etag: info.etag, sha256: info.sha256 ?? null, owner: null, location: info.location ?? 'primary' });
-          result = { key: info.key, size: info.size, from: from.key };
+          const stored = await storage.copyContent({ segment: from.segment, filename: from.path }, { segment: to.segment, filename: to.path });
+          result = { key: stored.key, size: stored.size, from: from.key };
         } else {
           throw new StorageError('InvalidArgument', `one side must be a key (${REMOTE}segment/path)`);
         }
-        if (opts.json) printJson(result);
-        else if (target !== '-') console.log(`copied ${source} -> ${target}`);
+        // The object itself may be on standard output: what is said about it goes beside it.
+        const say = target === '-' ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
+        if (opts.json) say(JSON.stringify(result, null, 2));
+        else if (target !== '-') say(`copied ${source} -> ${target}`);
       }),
     );
 

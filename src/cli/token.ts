@@ -16,7 +16,7 @@ export function registerToken(program: Command) {
     .option('--json', 'print JSON')
     .action(async (opts: { role: string; sub?: string; ttl: string; json?: boolean }) => {
       if (!(ROLES as readonly string[]).includes(opts.role)) throw new StorageError('InvalidArgument', `--role must be one of ${ROLES.join(', ')}`);
-      const ttl = Number(opts.ttl);
+      const ttl = /^\d{1,9}$/.test(opts.ttl) ? Number(opts.ttl) : Number.NaN;
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > 365 * 24 * 3600) throw new StorageError('InvalidArgument', '--ttl must be whole seconds, up to a year');
       if (opts.role === 'authenticated' && (!opts.sub || opts.sub.includes('/'))) throw new StorageError('InvalidArgument', '--sub is required for authenticated tokens and may not contain "/"');
       const storage = await createStorage();

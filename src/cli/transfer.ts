@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ReindexResult } from '../catalog/reindex.js';
 import type { Catalog } from '../catalog/types.js';
 import { StorageError, isStorageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY, type TransferReport, transfer } from '../service/transfer.js';
-import { openBackend, parseConcurrency } from './backends.js';
+import { backendConfig, openBackend, parseConcurrency, storeIdentity } from './backends.js';
 import { Progress, formatBytes, printJson, table } from './output.js';
 
 interface TransferFlags {
@@ -25,9 +26,22 @@ interface TransferFlags {
 
 async function run(mode: 'migrate' | 'sync', flags: TransferFlags) {
   if (flags.from === flags.to && flags.fromEnv === flags.toEnv) throw new StorageError('InvalidArgument', '--from and --to name the same backend; give --to-env for a second configuration');
-  const source = await openBackend(flags.from, flags.fromEnv, '--from-env');
-  const target = await openBackend(flags.to, flags.toEnv, '--to-env');
   if (flags.reindex && flags.dryRun) throw new StorageError('InvalidArgument', '--reindex changes the target\'s catalog; it cannot go with --dry-run');
+  const sourceConfig = backendConfig(flags.from, flags.fromEnv, '--from-env');
+  const targetConfig = backendConfig(flags.to, flags.toEnv, '--to-env');
+  // Two names for one store: every object would be "identical", and --delete-source would delete them all.
+  if (storeIdentity(sourceConfig) === storeIdentity(targetConfig)) {
+    throw new StorageError('InvalidArgument', `the source and the target are the same store (${storeIdentity(sourceConfig)})`);
+  }
+  // The report is written at the end: a path that cannot take it must fail before anything moves.
+  const reportPath = resolve(flags.report ?? `${mode}-report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  try {
+    accessSync(dirname(reportPath), constants.W_OK);
+  } catch {
+    throw new StorageError('InvalidArgument', `--report: cannot write into ${dirname(reportPath)}`);
+  }
+  const source = { config: sourceConfig, backend: await openBackend(sourceConfig, { mustExist: true, role: 'the source' }) };
+  const target = { config: targetConfig, backend: await openBackend(targetConfig, { mustExist: flags.dryRun === true, role: 'the target (a dry run creates nothing)' }) };
   // Loaded only when asked for: the catalog (Kysely, SQLite) is start-up time every run would pay.
   const targetCatalog = flags.reindex ? await import('./target-catalog.js') : undefined;
   const catalog: Catalog | undefined = await targetCatalog?.openTargetCatalog(source.config, target.config);
@@ -66,13 +80,13 @@ async function run(mode: 'migrate' | 'sync', flags: TransferFlags) {
     progress?.finish();
     await Promise.allSettled([source.backend.close(), target.backend.close(), catalog?.close()]);
   }
-  const reportPath = flags.report ?? `${mode}-report-${report.startedAt.replace(/[:.]/g, '-')}.json`;
   const full = { mode, from: flags.from, to: flags.to, segments, dryRun: flags.dryRun === true, ...report, ...(reindexed ? { reindexed } : {}), ...(reindexError ? { reindexError } : {}) };
   writeFileSync(reportPath, `${JSON.stringify(full, null, 2)}\n`);
   if (flags.json) printJson({ ...full, items: undefined, report: reportPath });
   else {
     const t = report.totals;
-    console.log(table([{ copied: t.copied, skipped: t.skipped, deleted: t.deleted, failed: t.failed, 'would copy': t['would-copy'], 'would delete': t['would-delete'], bytes: formatBytes(t.bytesCopied), seconds: Number(report.seconds.toFixed(2)) }]));
+    const sourceDeleted: Record<string, number> = mode === 'migrate' && flags.deleteSource ? { 'source deleted': t.sourceDeleted } : {};
+    console.log(table([{ copied: t.copied, skipped: t.skipped, deleted: t.deleted, ...sourceDeleted, failed: t.failed, 'would copy': t['would-copy'], 'would delete': t['would-delete'], bytes: formatBytes(t.bytesCopied), seconds: Number(report.seconds.toFixed(2)) }]));
     for (const f of report.items.filter((i) => i.action === 'failed').slice(0, 20)) console.error(`failed: ${f.key}: ${f.error}`);
     if (reindexed) console.log(`target catalog: ${reindexed.objects} objects indexed, ${reindexed.removed} stale rows removed`);
     if (reindexError) console.error(`target catalog not rebuilt: ${reindexError}`);

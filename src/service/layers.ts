@@ -86,7 +86,8 @@ export class Resilience {
     private readonly counters: { retries: Counter<'operation'>; diverted: Counter<'operation'>; replayed: Counter<'outcome'> },
   ) {}
 
-  static async create(config: Config, raw: Backend, catalog: Catalog): Promise<Resilience> {
+  /** `divert`: whether an outage diverts writes to the fallback; only for a process that replays them (FallbackOptions). */
+  static async create(config: Config, raw: Backend, catalog: Catalog, opts: { divert?: boolean } = {}): Promise<Resilience> {
     const settings = resilienceConfig(config);
     const counters = {
       retries: new Counter({ name: 'bucketgate_backend_retries_total', help: 'Backend calls retried after a transient failure', labelNames: ['operation'] as const, registers: [] }),
@@ -122,7 +123,7 @@ export class Resilience {
         }
       },
     });
-    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, keys: new KeyRules(config.segments.map((s) => s.name)), onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
+    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, keys: new KeyRules(config.segments.map((s) => s.name)), divertOnOutage: opts.divert ?? true, onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
     return new Resilience(settings, bufferBodiesLayer(settings.buffer)(withFallback), circuit, faults, { backend: fallbackBackend, id, replayer, catalog }, counters);
   }
 

@@ -8,7 +8,7 @@ import type { ByteRange, GetResult } from '../core/types.js';
 import { guessContentType, normalizeContentType } from './content-type.js';
 import { SMALL_OBJECT_BYTES, type ServedObject, cacheable, fromMemory, readSmall } from './small-objects.js';
 import { type ServiceContext, type StoredObject, segmentOf, toStored } from './context.js';
-import { guardContent } from './sniff.js';
+import { checkStoredContent, guardContent } from './sniff.js';
 
 export interface UploadOptions {
   contentType?: string;
@@ -126,6 +126,27 @@ export async function deleteObject(ctx: ServiceContext, parsed: ParsedKey, princ
   ctx.smallObjects?.drop(parsed.key);
   await ctx.backend.delete(parsed.key);
   await ctx.catalog.deleteByKey(parsed.key);
+}
+
+/**
+ * Copies an object to another key under the target segment's rules, as an upload there would
+ * be: its type allowed (by declaration and by its first bytes), its size within the limit.
+ */
+export async function copyObject(ctx: ServiceContext, from: ParsedKey, to: ParsedKey, principal: Principal = SERVICE): Promise<StoredObject> {
+  ctx.policy.assert(principal, 'read', from);
+  ctx.policy.assert(principal, 'write', to);
+  const segment = segmentOf(ctx, to.segment);
+  const source = await ctx.backend.head(from.key);
+  if (!typeAllowed(segment, source.contentType)) {
+    throw new StorageError('UnsupportedType', `${source.contentType} is not allowed in ${segment.name} (allowed: ${segment.allowedTypes?.join(', ')})`);
+  }
+  if (source.size > segment.maxBytes) throw new StorageError('TooLarge', `${source.size} bytes is over the limit of ${segment.maxBytes} for ${segment.name}`, { details: { limit: segment.maxBytes } });
+  await checkStoredContent(ctx.backend, segment, { key: from.key, size: source.size, contentType: source.contentType });
+  ctx.smallObjects?.drop(to.key);
+  const info = await ctx.backend.copy(from.key, to.key);
+  const owner = (await ctx.catalog.getByKey(from.key))?.owner ?? principal.sub ?? null;
+  const row = await ctx.catalog.upsertObject({ key: info.key, segment: segment.name, size: info.size, contentType: info.contentType, etag: info.etag, sha256: info.sha256 ?? null, owner, location: info.location ?? 'primary' });
+  return toStored(ctx, row);
 }
 
 /** Lists a segment from the catalog, limited to what the principal may see. */

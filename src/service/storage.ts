@@ -21,7 +21,7 @@ import { PerformanceRecorder } from '../layers/performance.js';
 import { createBackend } from './backend-factory.js';
 import { Resilience } from './layers.js';
 import type { ServiceContext, StoredObject } from './context.js';
-import { type UploadOptions, deleteObject, findReadable, listObjects, openForServing, openObject, toReadable, uploadStream } from './objects.js';
+import { type UploadOptions, copyObject, deleteObject, findReadable, listObjects, openForServing, openObject, toReadable, uploadStream } from './objects.js';
 import { type ServedObject, SmallObjectCache } from './small-objects.js';
 import { encryptionAtRest, healthOf, redactedConfig, visibleStats } from './status.js';
 import { type GrantRequest, type UploadGrant, completeDirectUpload, createUploadGrant, uploadWithToken } from './uploads.js';
@@ -95,6 +95,11 @@ export class Storage {
 
   async listFiles(segment: string, opts: { maxKeys?: number; prefix?: string; cursor?: string; principal?: Principal } = {}): Promise<{ items: StoredObject[]; cursor?: string }> {
     return listObjects(this.ctx, segment, { limit: opts.maxKeys ?? 100, prefix: opts.prefix, cursor: opts.cursor, principal: opts.principal });
+  }
+
+  /** Copies an object within the store, under the target segment's type and size rules. */
+  copyContent(from: { segment: string; filename: string }, to: { segment: string; filename: string }, opts: { principal?: Principal } = {}): Promise<StoredObject> {
+    return copyObject(this.ctx, this.keys.join(from.segment, from.filename), this.keys.join(to.segment, to.filename), opts.principal ?? SERVICE);
   }
 
   async deleteContent(segment: string, filename: string, opts: { principal?: Principal } = {}): Promise<void> {
@@ -186,7 +191,10 @@ export interface CreateStorageOptions {
   config?: Config;
   /** Use this backend instead of building one from the configuration. */
   backend?: Backend;
-  /** Start background work (fallback sweep and replay): for the long-running service, not one-shot CLI commands. */
+  /**
+   * Start background work (fallback sweep and replay): for the long-running service, not one-shot
+   * CLI commands. Only then does an outage divert writes to the fallback; otherwise it is reported.
+   */
   background?: boolean;
 }
 
@@ -203,7 +211,8 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<St
     : await loadOrCreateSecret(join(config.bucketPath, '.bucketgate', 'jwt-secret'));
   const jwt = new JwtAuthority(secret.secret, config.security.jwt);
   const signer = RequestSigner.fromConfig(config.security.signingSecrets, secret.secret);
-  const resilience = await Resilience.create(config, backend, catalog);
+  // Writes are diverted in an outage only where they will be replayed: in a process that replays.
+  const resilience = await Resilience.create(config, backend, catalog, { divert: opts.background === true });
   if (opts.background) await resilience.start();
   const storage = new Storage(config, backend, catalog, jwt, keys, resilience, signer);
   return Object.assign(storage, { secretCreated: secret.created });

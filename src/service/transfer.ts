@@ -36,7 +36,8 @@ export interface TransferReport {
   startedAt: string;
   finishedAt: string;
   seconds: number;
-  totals: Record<TransferAction, number> & { bytesCopied: number };
+  /** `deleted`: target objects the source lacks (sync --delete); `sourceDeleted`: sources removed once copied (migrate --delete-source). */
+  totals: Record<TransferAction, number> & { bytesCopied: number; sourceDeleted: number };
   items: TransferItem[];
 }
 
@@ -53,11 +54,18 @@ async function listAll(backend: Backend, segments: readonly string[], describe =
   return all;
 }
 
-/** Same content on both sides: equal size and SHA-256 (or, without checksums, a target at least as new). */
-export function sameContent(source: ObjectInfo, target: ObjectInfo): boolean {
+/**
+ * Same content on both sides: equal size and SHA-256. Where a side has no stored checksum (an
+ * object written to S3 by another tool), a quick check takes a target at least as new as the
+ * source (as rsync's size and time), unless `strict`: then the missing checksums are computed by
+ * reading the bytes — before a source is deleted, or when --verify asks.
+ */
+export async function sameContent(source: ObjectInfo, target: ObjectInfo, sides: { from: Backend; to: Backend; strict: boolean }): Promise<boolean> {
   if (source.size !== target.size) return false;
   if (source.sha256 && target.sha256) return source.sha256 === target.sha256;
-  return target.lastModified.getTime() >= source.lastModified.getTime();
+  if (!sides.strict) return target.lastModified.getTime() >= source.lastModified.getTime();
+  const [a, b] = await Promise.all([source.sha256 ?? hashOf(sides.from, source.key), target.sha256 ?? hashOf(sides.to, target.key)]);
+  return a === b;
 }
 
 async function targetInfo(target: Backend, key: string): Promise<ObjectInfo | undefined> {
@@ -137,20 +145,28 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
       sha256: info.sha256 ?? source.sha256,
     });
   };
+  // Before a source object is deleted, its copy is proven by checksums, never by dates.
+  const strict = opts.verify === true || opts.deleteSource === true;
+  let sourceDeleted = 0;
   await pool(sources, opts.concurrency ?? DEFAULT_CONCURRENCY, async (source) => {
     const item: TransferItem = { key: source.key, size: source.size, action: 'skipped' };
     try {
       const existing = onTarget.has(source.key) ? await targetInfo(to, source.key) : undefined;
-      if (!existing || !sameContent(source, existing)) {
+      if (!existing || !(await sameContent(source, existing, { from, to, strict }))) {
         if (opts.dryRun) item.action = 'would-copy';
         else {
           const written = await (source.size > LARGE_BYTES ? large(() => copy(source)) : copy(source));
           if (written.size !== source.size) throw new Error(`target holds ${written.size} bytes, source ${source.size}`);
-          if (opts.verify && source.sha256 && (await hashOf(to, source.key)) !== source.sha256) throw new Error('checksum differs after copy');
+          // What the target now holds, read back, against what was read from the source.
+          const expected = source.sha256 ?? written.sha256;
+          if (strict && (!expected || (await hashOf(to, source.key)) !== expected)) throw new Error('checksum differs after copy');
           item.action = 'copied';
         }
       }
-      if (opts.deleteSource && !opts.dryRun) await from.delete(source.key);
+      if (opts.deleteSource && !opts.dryRun) {
+        await from.delete(source.key);
+        sourceDeleted++;
+      }
     } catch (err) {
       item.action = 'failed';
       item.error = isStorageError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
@@ -175,7 +191,7 @@ export async function transfer(from: Backend, to: Backend, opts: TransferOptions
     });
   }
 
-  const totals = { copied: 0, skipped: 0, deleted: 0, failed: 0, 'would-copy': 0, 'would-delete': 0, bytesCopied: 0 };
+  const totals = { copied: 0, skipped: 0, deleted: 0, failed: 0, 'would-copy': 0, 'would-delete': 0, bytesCopied: 0, sourceDeleted };
   for (const i of items) {
     totals[i.action] += 1;
     if (i.action === 'copied') totals.bytesCopied += i.size;

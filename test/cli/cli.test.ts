@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,11 +11,18 @@ import { createLocalBackend } from '../../src/backends/local/index.js';
 import { createS3Backend } from '../../src/backends/s3/index.js';
 import type { Backend } from '../../src/core/backend.js';
 import { startMinio } from '../servers/minio.js';
-import { type S3TestServer, createBucket } from '../servers/server.js';
+import { type S3TestServer, createBucket, rawClient } from '../servers/server.js';
 import { type SupabaseServer, startSupabaseServer } from '../supabase/server.js';
 import { cli, startCli } from './run.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const execFileAsync = promisify(execFile);
+
+async function readAll(backend: Backend, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of (await backend.get(key)).body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
 
 async function contents(backend: Backend, segments: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -193,6 +203,82 @@ describe('bucketgate CLI against real backends', () => {
     expect(migrateDown.code).not.toBe(0);
   });
 
+  it('never deletes a source it has not proven copied: one store named twice, a target changed behind its back', async () => {
+    const strictDir = join(dir, 'strict');
+    const local = await envFile(dir, 'strict.env', { BHIV_BUCKET_PATH: strictDir });
+    const sameAgain = await envFile(dir, 'strict-again.env', { BHIV_BUCKET_PATH: `${strictDir}/./` });
+    const bucket = await createLocalBackend({ root: strictDir, fsync: false });
+    const original = randomBytes(50_000);
+    await bucket.put('uploads/keep.bin', Readable.from([original]));
+    const same = await cli(['migrate', '--from', 'local', '--from-env', local, '--to', 'local', '--to-env', sameAgain, '--delete-source'], { cwd: dir });
+    expect(same.code, same.stderr).toBe(2);
+    expect(same.stderr).toMatch(/same store/);
+    expect(sha(await readAll(bucket, 'uploads/keep.bin'))).toBe(sha(original));
+    // On the target, another tool overwrote the copy with bytes of the same size and no checksum.
+    await createBucket(minio, 'cli-strict');
+    const target = await envFile(dir, 'strict-s3.env', { S3_ENDPOINT_URL: minio.endpoint, S3_REGION: minio.region, AWS_ACCESS_KEY_ID: minio.accessKeyId, AWS_SECRET_ACCESS_KEY: minio.secretAccessKey, S3_BUCKET_NAME: 'cli-strict' });
+    expect((await cli(['sync', '--from-env', local, '--to', 'minio', '--to-env', target, '--report', join(dir, 'strict1.json')], { cwd: dir })).code).toBe(0);
+    await rawClient(minio).send(new PutObjectCommand({ Bucket: 'cli-strict', Key: 'uploads/keep.bin', Body: randomBytes(50_000) }));
+    const moved = await cli(['migrate', '--from', 'local', '--from-env', local, '--to', 'minio', '--to-env', target, '--delete-source', '--json', '--report', join(dir, 'strict2.json')], { cwd: dir });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout).totals).toMatchObject({ copied: 1, skipped: 0, sourceDeleted: 1 });
+    const s3 = await createS3Backend({ bucket: 'cli-strict', endpoint: minio.endpoint, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, forcePathStyle: true });
+    expect(sha(await readAll(s3, 'uploads/keep.bin'))).toBe(sha(original));
+    await s3.close();
+    await bucket.close();
+  });
+
+  it('refuses a source folder that does not exist, and a report path it cannot write, before anything moves', async () => {
+    const typo = await envFile(dir, 'typo.env', { BHIV_BUCKET_PATH: join(dir, 'no-such-bucket') });
+    const mirror = await cli(['sync', '--from-env', typo, '--to', 'minio', '--to-env', env.s3, '--delete'], { cwd: dir });
+    expect(mirror.code, mirror.stderr).toBe(2);
+    expect(mirror.stderr).toMatch(/does not exist/);
+    expect(await readdir(join(dir, 'no-such-bucket')).catch(() => 'absent')).toBe('absent');
+    const before = await contents(await createS3Backend({ bucket: minio.bucket, endpoint: minio.endpoint, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, forcePathStyle: true }), ['uploads']);
+    const report = await cli(['sync', '--from-env', env.local, '--to', 'minio', '--to-env', env.s3, '--delete', '--report', '/nonexistent/r.json'], { cwd: dir });
+    expect(report.code).toBe(2);
+    expect(report.stderr).toMatch(/--report/);
+    expect(await contents(await createS3Backend({ bucket: minio.bucket, endpoint: minio.endpoint, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, forcePathStyle: true }), ['uploads'])).toEqual(before);
+  });
+
+  it('cp: keeps a file it could not download whole, applies segment rules within the store, reports an outage', async () => {
+    const bucket = join(dir, 'cp-rules');
+    const e = { BHIV_BUCKET_PATH: bucket, BHIV_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    const big = join(dir, 'big.bin');
+    await writeFile(big, randomBytes(3 << 20));
+    expect((await cli(['cp', big, 'bg://uploads/big.bin'], { cwd: dir, env: e })).code).toBe(0);
+    // A byte flipped deep in the stored file (its time put back): the download fails part way.
+    const stored = join(bucket, 'uploads/big.bin');
+    const { mtimeNs } = await stat(stored, { bigint: true });
+    const fh = await open(stored, 'r+');
+    await fh.write(Buffer.from([0xff]), 0, 1, 2_500_000);
+    await fh.close();
+    await execFileAsync('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, stored]);
+    const dest = join(dir, 'precious.bin');
+    await writeFile(dest, 'precious');
+    const failed = await cli(['cp', 'bg://uploads/big.bin', dest], { cwd: dir, env: e });
+    expect(failed.code).not.toBe(0);
+    expect(await readFile(dest, 'utf8')).toBe('precious');
+    expect((await readdir(dir)).filter((n) => n.includes('bg-download'))).toEqual([]);
+    // Within the store, the target segment's rules hold as for an upload.
+    await writeFile(join(dir, 'notes.txt'), 'plain text');
+    expect((await cli(['cp', join(dir, 'notes.txt'), 'bg://uploads/notes.txt'], { cwd: dir, env: e })).code).toBe(0);
+    const wrongType = await cli(['cp', 'bg://uploads/notes.txt', 'bg://videos/notes.mp4'], { cwd: dir, env: e });
+    expect(wrongType.code).toBe(1);
+    expect(wrongType.stderr).toMatch(/UnsupportedType/);
+    // To standard output, the object alone; what is said about it goes to standard error.
+    const out = await cli(['cp', 'bg://uploads/notes.txt', '-', '--json'], { cwd: dir, env: e });
+    expect(out.stdout).toBe('plain text');
+    expect(JSON.parse(out.stderr).size).toBe(10);
+    expect((await cli(['cp', '-', 'bg://uploads/'], { cwd: dir, env: e })).code).toBe(2);
+    expect((await cli(['cp', dir, 'bg://uploads/dir.bin'], { cwd: dir, env: e })).stderr).toMatch(/not a regular file/);
+    // An unreachable store is reported (exit 3); nothing waits in a fallback no one replays.
+    const down = Object.fromEntries((await readFile(env.unreachable, 'utf8')).split('\n').map((l) => l.split('=', 2) as [string, string]));
+    const outage = await cli(['cp', join(dir, 'notes.txt'), 'bg://uploads/notes.txt'], { cwd: dir, env: { ...down, BHIV_STORAGE_BACKEND: 'minio', BHIV_BUCKET_PATH: join(dir, 'outage'), BHIV_RETRY_ATTEMPTS: '1' } });
+    expect(outage.code, outage.stderr).toBe(3);
+    expect(await readdir(join(dir, 'outage/.bucketgate/fallback/outbox')).catch(() => [])).toEqual([]);
+  });
+
   it('runs the everyday commands and diagnostics on local disk', async () => {
     const bucket = join(dir, 'everyday');
     const e = { BHIV_BUCKET_PATH: bucket };
@@ -225,7 +311,7 @@ describe('bucketgate CLI against real backends', () => {
     expect((await cli(['rm', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(0);
     expect((await cli(['cat', 'bg://scripts/notes/note.txt'], { cwd: dir, env: e })).code).toBe(1);
     const traversal = await cli(['cat', 'bg://scripts/../../etc/passwd'], { cwd: dir, env: e });
-    expect(traversal.code).toBe(1);
+    expect(traversal.code).toBe(2);
     expect(traversal.stderr).toMatch(/^bucketgate: InvalidKey/);
   });
 });
