@@ -74,20 +74,25 @@ function aad(index: number, final: boolean): Buffer {
   return a;
 }
 
-/** Holds the master key; derives per-file keys and the sidecar MAC key from it. */
+/**
+ * Holds the master key; derives per-file keys and the sidecar MAC key from it. The keys live in
+ * private fields: no `inspect`, `JSON.stringify` or logger that walks the backend prints them.
+ */
 export class LocalCipher {
-  private readonly sidecarKey: Buffer;
+  readonly #master: Buffer;
+  readonly #sidecarKey: Buffer;
   /** A short public fingerprint of the key: tells a changed key from tampering at start-up. */
   readonly keyId: string;
 
-  constructor(private readonly master: Buffer) {
+  constructor(master: Buffer) {
     if (master.length !== 32) throw new StorageError('ConfigInvalid', 'BHIV_ENCRYPTION_KEY: expected 32 bytes');
-    this.sidecarKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'bucketgate/local/sidecar-mac/v1', 32));
+    this.#master = Buffer.from(master);
+    this.#sidecarKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'bucketgate/local/sidecar-mac/v1', 32));
     this.keyId = createHmac('sha256', master).update('bucketgate/local/key-id/v1').digest('hex').slice(0, 16);
   }
 
   private fileKeys(salt: Buffer): FileKeys {
-    return { key: Buffer.from(hkdfSync('sha256', this.master, salt, 'bucketgate/local/file/v1', 32)), noncePrefix: salt.subarray(0, 8) };
+    return { key: Buffer.from(hkdfSync('sha256', this.#master, salt, 'bucketgate/local/file/v1', 32)), noncePrefix: salt.subarray(0, 8) };
   }
 
   /** A fresh header and the keys that go with it, for a new file. */
@@ -123,7 +128,7 @@ export class LocalCipher {
 
   /** MAC of a sidecar's canonical text: a sidecar edited on disk no longer counts. */
   sidecarMac(text: string): string {
-    return createHmac('sha256', this.sidecarKey).update(text, 'utf8').digest('base64url');
+    return createHmac('sha256', this.#sidecarKey).update(text, 'utf8').digest('base64url');
   }
 }
 

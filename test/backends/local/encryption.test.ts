@@ -122,6 +122,17 @@ describe('local backend: encryption at rest', () => {
     expect((await getBytes(again, KEY)).toString()).toBe('content');
   });
 
+  it('never shows its key: not through inspect, JSON or the backend object', async () => {
+    const { inspect } = await import('node:util');
+    const hex = key.toString('hex');
+    const b64 = key.toString('base64');
+    for (const text of [inspect(bucket.backend, { depth: 10, showHidden: true }), JSON.stringify(bucket.backend)]) {
+      expect(text).not.toContain(hex);
+      expect(text).not.toContain(b64);
+      expect(text).not.toMatch(/<Buffer( [0-9a-f]{2}){32}/);
+    }
+  });
+
   it('still refuses with its marker lost: the encrypted objects say which key the bucket has', async () => {
     await bucket.backend.put(KEY, bodyOf('content'), { contentType: 'text/plain', metadata: { k: 'v' } });
     const marker = join(bucket.root, '.bucketgate/encryption.json');
