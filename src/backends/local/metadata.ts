@@ -202,14 +202,24 @@ export function objectInfo(key: string, sidecar: Sidecar, st: Pick<Stats, 'mtime
 }
 
 /** Checks caller-supplied metadata: a flat record of strings. */
+/**
+ * User metadata travels in the sidecar, read on every head, get and list: it is bounded (S3
+ * itself keeps 2 KB) so no object can make those reads slow, and names are real names.
+ */
+export const METADATA_MAX_BYTES = 8 * 1024;
+
 export function checkMetadata(metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new StorageError('InvalidArgument', 'metadata must be an object of strings');
   }
   const out: Record<string, string> = {};
+  let bytes = 0;
   for (const [name, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new StorageError('InvalidArgument', `metadata ${JSON.stringify(name)} must be a string`);
+    if (name === '' || name === '__proto__') throw new StorageError('InvalidArgument', `metadata name ${JSON.stringify(name)} is not allowed`);
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+    if (bytes > METADATA_MAX_BYTES) throw new StorageError('InvalidArgument', `metadata is larger than ${METADATA_MAX_BYTES} bytes`);
     out[name] = value;
   }
   return out;

@@ -26,7 +26,7 @@ export function checkMetadata(metadata: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new StorageError('InvalidArgument', `metadata ${JSON.stringify(name)} must be a string`);
-    if (name === '') throw new StorageError('InvalidArgument', 'metadata names must not be empty');
+    if (name === '' || name === '__proto__') throw new StorageError('InvalidArgument', `metadata name ${JSON.stringify(name)} is not allowed`);
     out[name] = value;
   }
   return out;

@@ -70,4 +70,15 @@ describe('local backend: missing and stale sidecars', () => {
     expect(moved).toMatchObject({ contentType: 'text/plain', metadata: { a: 'b' } });
     await expect(readFile(sidecarPath())).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('bounds user metadata (size, names) and leaves the old object as it was when refused', async () => {
+    await bucket.backend.put('uploads/in/file.txt', bodyOf('v1'), { metadata: { a: 'b' } });
+    for (const metadata of [{ '': 'x' }, JSON.parse('{"__proto__":"x"}'), { big: 'x'.repeat(9000) }, Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'vvvv']))]) {
+      await expect(bucket.backend.put('uploads/in/file.txt', bodyOf('v2'), { metadata })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    }
+    expect((await getBytes(bucket.backend, 'uploads/in/file.txt')).toString()).toBe('v1');
+    expect((await bucket.backend.head('uploads/in/file.txt')).metadata).toEqual({ a: 'b' });
+    await bucket.backend.put('uploads/in/file.txt', bodyOf('v3'), { metadata: { 'line\nbreak': 'ok', spaced: ' x ' } });
+    expect((await bucket.backend.head('uploads/in/file.txt')).metadata).toEqual({ 'line\nbreak': 'ok', spaced: ' x ' });
+  });
 });
