@@ -6,10 +6,10 @@ import type { ParsedKey } from '../../core/keys.js';
 import { etagFromSha256 } from '../../core/streams.js';
 import type { ObjectInfo } from '../../core/types.js';
 import type { LocalContext } from './context.js';
-import { createTempIn, syncDir } from './dirs.js';
+import { createTempIn, pruneEmptyDirs, syncDir } from './dirs.js';
 import { isFsError } from './fs-errors.js';
 import { ENCRYPTION_SCHEME, type LocalCipher } from './encryption.js';
-import { assertNoSymlinks, assertNoSymlinksSync, confinedJoin, sidecarParts } from './paths.js';
+import { INTERNAL_DIR, META_DIR, assertNoSymlinks, assertNoSymlinksSync, confinedJoin, sidecarParts } from './paths.js';
 
 // O_NONBLOCK: a FIFO planted in the sidecar tree must not hang the (synchronous) read.
 const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -163,7 +163,11 @@ export async function prepareSidecar(ctx: LocalContext, parsed: ParsedKey, sidec
       await rename(path, final);
       if (ctx.fsync) await syncDir(dirname(final));
     },
-    abort: () => unlink(path).catch(() => undefined),
+    // Folders made for this sidecar go with it (a refused write leaves the tree as it was).
+    abort: async () => {
+      await unlink(path).catch(() => undefined);
+      await pruneEmptyDirs(dirname(path), confinedJoin(ctx.root, INTERNAL_DIR, META_DIR, parsed.segment)).catch(() => undefined);
+    },
   };
 }
 

@@ -7,8 +7,9 @@ import { StorageError, isStorageError } from '../../core/errors.js';
 import type { ParsedKey } from '../../core/keys.js';
 import { MeasuringStream, checkMeasured, shouldHashOffThread } from '../../core/streams.js';
 import { CHUNK, type LocalContext } from './context.js';
-import { createTempIn, syncDir } from './dirs.js';
+import { createTempIn, pruneEmptyDirs, syncDir } from './dirs.js';
 import { SealStream } from './encryption.js';
+import { confinedJoin } from './paths.js';
 import { fromFsError, isFsError } from './fs-errors.js';
 import { type Sidecar, dataPath, prepareSidecar } from './metadata.js';
 
@@ -80,6 +81,7 @@ export async function stageBody(ctx: LocalContext, parsed: ParsedKey, body: Read
     await flusher?.settle().catch(() => undefined);
     await fh.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
+    await pruneEmptyDirs(dirname(path), confinedJoin(ctx.root, parsed.segment)).catch(() => undefined);
     throw writeFailure(err, diskError, parsed.key);
   }
 }
@@ -206,6 +208,7 @@ export async function commitStaged(ctx: LocalContext, parsed: ParsedKey, staged:
   if (synced.status === 'rejected' || sidecarTemp.status === 'rejected') {
     if (sidecarTemp.status === 'fulfilled') await sidecarTemp.value.abort();
     await unlink(staged.path).catch(() => undefined);
+    await pruneEmptyDirs(dirname(staged.path), confinedJoin(ctx.root, parsed.segment)).catch(() => undefined);
     if (synced.status === 'rejected') throw synced.reason;
     throw placeFailure((sidecarTemp as PromiseRejectedResult).reason, parsed.key);
   }

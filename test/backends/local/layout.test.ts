@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bodyOf, expectCode, failingBody, getBytes, sha256, untouchedBody } from '../../conformance/helpers.js';
-import { type TempBucket, filesUnder, tempBucket } from './fixture.js';
+import { type TempBucket, filesUnder, snapshotTree, tempBucket } from './fixture.js';
 
 describe('local backend: files on disk', () => {
   let bucket: TempBucket;
@@ -74,6 +74,11 @@ describe('local backend: files on disk', () => {
     const files = await filesUnder(bucket.root);
     expect(files.filter((f) => f.includes('.bg-tmp-'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('uploads/'))).toEqual(['uploads/t/ok']);
+    // Nor the folders a refused write made for itself, data or sidecar.
+    const before = await snapshotTree(bucket.root);
+    await expectCode(bucket.backend.put('uploads/new/deep/cut', failingBody(1000)), 'InvalidArgument');
+    await expectCode(bucket.backend.put('uploads/other/deep/sum', bodyOf('x'), { sha256: sha256('y') }), 'ChecksumMismatch');
+    expect(await snapshotTree(bucket.root)).toEqual(before);
   });
 
   it('does not list or serve folders, FIFOs or files no key can name', async () => {
