@@ -42,12 +42,12 @@ export interface FallbackOptions {
   /** Told of every write diverted to the fallback, for metrics. */
   onDivert?: (operation: 'put' | 'delete', key: string) => void;
   /**
-   * Whether an outage diverts a write (default true). Only a process that runs the replayer
-   * should: a one-shot command's diverted write would wait until some service replays it, and
-   * was reported done meanwhile. Without, the outage is the caller's to see. A key that already
-   * has writes waiting is still written behind them either way, to keep their order.
+   * Whether an outage diverts a write now (default: always). Only a process that runs the
+   * replayer should: a one-shot command's diverted write would wait until some service replays
+   * it, and was reported done meanwhile. Without, the outage is the caller's to see. A key that
+   * already has writes waiting is still written behind them either way, to keep their order.
    */
-  divertOnOutage?: boolean;
+  divertOnOutage?: () => boolean;
 }
 
 /** A failure that means "the primary cannot take this now", as opposed to "this request is wrong". */
@@ -110,7 +110,7 @@ const MAX_LOOKS = 5;
 
 export function fallbackLayer(opts: FallbackOptions): Layer {
   const { fallback, outbox, fallbackId } = opts;
-  const divertOnOutage = opts.divertOnOutage ?? true;
+  const diverting = opts.divertOnOutage ?? (() => true);
   const checked = (key: string) => opts.keys.parse(key).key;
 
   const liveEntry = async (key: string) => (await outbox.latest([key])).get(key);
@@ -230,7 +230,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       try {
         return await primary.put(key, body, putOpts);
       } catch (err) {
-        if (!primaryUnavailable(err) || putOpts.ifNoneMatch || !divertOnOutage) throw err;
+        if (!primaryUnavailable(err) || putOpts.ifNoneMatch || !diverting()) throw err;
         const again = reopen(body) ?? (untouched(body) ? body : undefined);
         if (!again) throw err;
         return divertPut(key, again, putOpts).catch((fallbackErr: unknown) => {
@@ -247,7 +247,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
       try {
         await primary.delete(key);
       } catch (err) {
-        if (!primaryUnavailable(err) || !divertOnOutage) throw err;
+        if (!primaryUnavailable(err) || !diverting()) throw err;
         await divertDelete(key);
       }
     }
@@ -331,7 +331,7 @@ export function fallbackLayer(opts: FallbackOptions): Layer {
             result.deleted.push(...r.deleted);
             result.errors.push(...r.errors);
           } catch (err) {
-            if (!primaryUnavailable(err) || !divertOnOutage) throw err;
+            if (!primaryUnavailable(err) || !diverting()) throw err;
             for (const k of direct) await divertDelete(k);
             result.deleted.push(...direct);
           }

@@ -82,12 +82,15 @@ export class Resilience {
     readonly backend: Backend,
     readonly circuit: BackendCircuit,
     readonly faults: FaultInjector | undefined,
-    readonly fallback: { backend: Backend; id: string; replayer: Replayer; catalog: Catalog } | undefined,
+    readonly fallback: { backend: Backend; id: string; replayer: Replayer; catalog: Catalog; replaying: { on: boolean } } | undefined,
     private readonly counters: { retries: Counter<'operation'>; diverted: Counter<'operation'>; replayed: Counter<'outcome'> },
   ) {}
 
-  /** `divert`: whether an outage diverts writes to the fallback; only for a process that replays them (FallbackOptions). */
-  static async create(config: Config, raw: Backend, catalog: Catalog, opts: { divert?: boolean } = {}): Promise<Resilience> {
+  /**
+   * `divert`: when an outage diverts writes to the fallback — once this process replays them
+   * (`start()`, the default), or always, for a caller that drives the replayer itself (runOnce).
+   */
+  static async create(config: Config, raw: Backend, catalog: Catalog, opts: { divert?: 'when-replaying' | 'always' } = {}): Promise<Resilience> {
     const settings = resilienceConfig(config);
     const counters = {
       retries: new Counter({ name: 'bucketgate_backend_retries_total', help: 'Backend calls retried after a transient failure', labelNames: ['operation'] as const, registers: [] }),
@@ -105,6 +108,8 @@ export class Resilience {
     if (settings.fallback.kind === 'none') {
       return new Resilience(settings, bufferBodiesLayer(settings.buffer)(primary), circuit, faults, undefined, counters);
     }
+    // Writes are diverted in an outage only once this process replays them (start()).
+    const replaying = { on: opts.divert === 'always' };
     const fallbackBackend = await createLocalBackend({ root: settings.fallback.path, keys: new KeyRules([BLOB_SEGMENT]), encryptionKey: config.security.encryptionKey });
     const id = `local:${await realpath(settings.fallback.path)}`;
     const replayer = new Replayer({
@@ -123,8 +128,8 @@ export class Resilience {
         }
       },
     });
-    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, keys: new KeyRules(config.segments.map((s) => s.name)), divertOnOutage: opts.divert ?? true, onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
-    return new Resilience(settings, bufferBodiesLayer(settings.buffer)(withFallback), circuit, faults, { backend: fallbackBackend, id, replayer, catalog }, counters);
+    const withFallback = fallbackLayer({ fallback: fallbackBackend, outbox: catalog.outbox, fallbackId: id, keys: new KeyRules(config.segments.map((s) => s.name)), divertOnOutage: () => replaying.on, onDivert: (operation) => counters.diverted.inc({ operation }) })(primary);
+    return new Resilience(settings, bufferBodiesLayer(settings.buffer)(withFallback), circuit, faults, { backend: fallbackBackend, id, replayer, catalog, replaying }, counters);
   }
 
   /** Background work for a long-running service: sweep what a crash orphaned, then replay. */
@@ -133,6 +138,7 @@ export class Resilience {
     this.replayStarted = true;
     await sweepOrphanBlobs(this.fallback.backend, this.fallback.catalog.outbox, this.fallback.id).catch(() => undefined);
     this.fallback.replayer.start();
+    this.fallback.replaying.on = true;
   }
 
   async stop(): Promise<void> {

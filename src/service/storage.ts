@@ -211,8 +211,7 @@ export async function createStorage(opts: CreateStorageOptions = {}): Promise<St
     : await loadOrCreateSecret(join(config.bucketPath, '.bucketgate', 'jwt-secret'));
   const jwt = new JwtAuthority(secret.secret, config.security.jwt);
   const signer = RequestSigner.fromConfig(config.security.signingSecrets, secret.secret);
-  // Writes are diverted in an outage only where they will be replayed: in a process that replays.
-  const resilience = await Resilience.create(config, backend, catalog, { divert: opts.background === true });
+  const resilience = await Resilience.create(config, backend, catalog);
   if (opts.background) await resilience.start();
   const storage = new Storage(config, backend, catalog, jwt, keys, resilience, signer);
   return Object.assign(storage, { secretCreated: secret.created });
