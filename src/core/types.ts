@@ -98,6 +98,12 @@ export interface PresignOptions {
   maxBytes?: number;
   /** PUT and POST: a marker the upload must carry, where the backend binds one (`capabilities.presignGrant`). */
   grant?: string;
+  /**
+   * PUT: the upload may only create the object; the store refuses it when the key exists, so a
+   * direct upload never replaces (nor, refused afterwards, takes away) what was stored there.
+   * A POST policy cannot say so: asking for it with POST is Unsupported.
+   */
+  createOnly?: boolean;
 }
 
 /** A whole request the client sends as is (DESIGN §1: never a bare URL). */

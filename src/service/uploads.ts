@@ -25,8 +25,6 @@ export interface UploadGrant {
   uploadUrl: string;
   /** A presigned PUT straight to the backend, where it can take the bytes directly. */
   direct?: PresignedRequest;
-  /** A browser form upload with size and type conditions (S3 POST policy). */
-  directPost?: PresignedRequest;
 }
 
 export interface GrantRequest {
@@ -60,15 +58,26 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
     expiresAt: expiresAt.toISOString(),
     uploadUrl: `${ctx.config.publicUrl}/cdn/upload/${token}`,
   };
-  if (req.direct !== false && ctx.backend.capabilities.presign) {
+  // A direct upload goes straight to the final key, so it may only create it: replacing an object
+  // goes through the service (uploadUrl), which writes the new version aside and swaps it in
+  // only once it passed every check. A direct PUT is create-only in the store itself; it is not
+  // offered for a key that exists, and a POST policy (which cannot be create-only) never is.
+  if (req.direct !== false && ctx.backend.capabilities.presign && !(await exists(ctx, plan.parsed.key))) {
     const expiresIn = ctx.config.uploadTokenTtlSeconds;
     const marker = ctx.backend.capabilities.presignGrant ? { grant: grantMarker(token) } : {};
-    grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes, ...marker });
-    if (ctx.backend.capabilities.presignPost) {
-      grant.directPost = await ctx.backend.presign(plan.parsed.key, { method: 'POST', expiresIn, contentType: plan.contentType, maxBytes, ...marker });
-    }
+    grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes, createOnly: true, ...marker });
   }
   return grant;
+}
+
+async function exists(ctx: ServiceContext, key: string): Promise<boolean> {
+  try {
+    await ctx.backend.head(key);
+    return true;
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'NotFound') return false;
+    throw err;
+  }
 }
 
 /**

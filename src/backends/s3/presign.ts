@@ -57,9 +57,12 @@ export async function presignRequest(ctx: S3Context, key: string, opts: PresignO
     // The grant's marker is signed like the content type: the store refuses an upload without it.
     const grant: Record<string, string> = opts.grant !== undefined ? { [`x-amz-meta-${GRANT_METADATA}`]: opts.grant } : {};
     if (opts.method === 'PUT') {
-      const headers = { 'content-type': contentType, ...grant, ...sseHeaders(ctx) };
+      // Create-only is a signed If-None-Match: the store itself refuses (412) a PUT onto an existing key.
+      const createOnly: Record<string, string> = opts.createOnly ? { 'if-none-match': '*' } : {};
+      const headers = { 'content-type': contentType, ...grant, ...createOnly, ...sseHeaders(ctx) };
       const metadata = opts.grant !== undefined ? { Metadata: { [GRANT_METADATA]: opts.grant } } : {};
-      const url = await getSignedUrl(ctx.client, new PutObjectCommand({ Bucket: ctx.bucket, Key: key, ContentType: contentType, ...metadata, ...sseParams(ctx) }), {
+      const condition = opts.createOnly ? { IfNoneMatch: '*' } : {};
+      const url = await getSignedUrl(ctx.client, new PutObjectCommand({ Bucket: ctx.bucket, Key: key, ContentType: contentType, ...metadata, ...condition, ...sseParams(ctx) }), {
         expiresIn: opts.expiresIn,
         // Sent as headers (and signed as such) rather than hoisted into the query string.
         unhoistableHeaders: new Set(Object.keys(headers)),
@@ -67,6 +70,7 @@ export async function presignRequest(ctx: S3Context, key: string, opts: PresignO
       });
       return { method: 'PUT', url, headers, expiresAt };
     }
+    if (opts.createOnly) throw new StorageError('Unsupported', 'a POST policy cannot make an upload create-only');
     const maxBytes = Math.min(opts.maxBytes ?? MAX_SINGLE_UPLOAD, MAX_SINGLE_UPLOAD);
     const fields: Record<string, string> = { 'Content-Type': contentType, ...grant, ...sseHeaders(ctx) };
     const post = await createPresignedPost(ctx.client, {

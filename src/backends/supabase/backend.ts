@@ -166,7 +166,7 @@ export class SupabaseBackend implements Backend {
     if (opts.method === 'GET') return signedDownloadUrl(this.client, this.bucket, parsed.key, opts.expiresIn);
     if (opts.method === 'PUT') {
       // Supabase fixes a signed upload URL's lifetime (two hours) and cannot cap its size; expiresAt says so.
-      const { token: _token, ...request } = await signedUploadUrl(this.client, this.bucket, parsed.key, { upsert: true, contentType: opts.contentType });
+      const { token: _token, ...request } = await signedUploadUrl(this.client, this.bucket, parsed.key, { upsert: !opts.createOnly, contentType: opts.contentType });
       return request;
     }
     throw new StorageError('Unsupported', 'Supabase Storage has no browser form (POST policy) uploads');

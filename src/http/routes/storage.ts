@@ -49,7 +49,6 @@ export async function storageRoutes(app: FastifyInstance, storage: Storage) {
               expiresAt: { type: 'string' },
               maxBytes: { type: 'integer' },
               upload: presignedRequestSchema,
-              post: presignedRequestSchema,
               complete: {
                 type: ['object', 'null'],
                 properties: { method: { type: 'string' }, url: { type: 'string' }, body: { type: 'object', additionalProperties: true } },
@@ -71,7 +70,6 @@ export async function storageRoutes(app: FastifyInstance, storage: Storage) {
         expiresAt: grant.expiresAt,
         maxBytes: grant.maxBytes,
         upload: grant.direct ? iso(grant.direct) : { method: 'PUT', url: grant.uploadUrl, headers: { 'content-type': grant.contentType }, expiresAt: grant.expiresAt },
-        ...(grant.directPost ? { post: iso(grant.directPost) } : {}),
         // Uploads through the service record themselves; direct ones are recorded by this call.
         complete: grant.direct
           ? { method: 'POST', url: `${storage.config.publicUrl}/storage/presigned-upload/complete`, body: { token: grant.token, ...(b.size !== undefined ? { size: b.size } : {}) } }

@@ -53,6 +53,24 @@ export function describePresign(env: () => S3TestEnv): void {
       expect((await backend.head(key)).contentType).toBe('text/plain');
     });
 
+    it('PUT create-only: lands on a free key, never replaces an object (the store refuses it), and a POST cannot be create-only', async () => {
+      const { backend } = env();
+      const key = `uploads/ps-${randomName()}/once.txt`;
+      const file = join(dir, 'once.txt');
+      await writeFile(file, 'first');
+      const req = await backend.presign(key, { method: 'PUT', expiresIn: 120, contentType: 'text/plain', createOnly: true });
+      expect(req.headers['if-none-match']).toBe('*');
+      expect((await curl(['-X', 'PUT', ...headerArgs(req), '--data-binary', `@${file}`, req.url])).status).toBe(200);
+      await writeFile(file, 'second, larger');
+      const again = await curl(['-X', 'PUT', ...headerArgs(req), '--data-binary', `@${file}`, req.url]);
+      expect(again.status).toBe(412);
+      // Leaving the condition out breaks the signature.
+      const unconditional = await curl(['-X', 'PUT', '-H', 'content-type: text/plain', '--data-binary', `@${file}`, req.url]);
+      expect([400, 403]).toContain(unconditional.status);
+      expect((await getBytes(backend, key)).toString()).toBe('first');
+      await expectCode(backend.presign(key, { method: 'POST', expiresIn: 120, createOnly: true }), 'Unsupported');
+    });
+
     it('a tampered URL (other key, longer expiry) is refused', async () => {
       const { backend } = env();
       const key = `uploads/ps-${randomName()}/secret.txt`;
