@@ -14,10 +14,12 @@ export async function visibleStats(ctx: ServiceContext, principal: Principal): P
   const merged: CatalogStats = { segments: {}, total: { count: 0, bytes: 0 } };
   const whole: string[] = [];
   for (const s of ctx.config.segments) {
-    merged.segments[s.name] = { count: 0, bytes: 0 };
     const scope = ctx.policy.scope(principal, 'read', s.name);
+    // A segment the principal may not read at all is left out, not shown empty.
+    if (scope === null) continue;
+    merged.segments[s.name] = { count: 0, bytes: 0 };
     if (scope === '') whole.push(s.name);
-    else if (scope !== null) add(merged, await ctx.catalog.stats({ segments: [s.name], prefix: `${s.name}/${scope}` }));
+    else add(merged, await ctx.catalog.stats({ segments: [s.name], prefix: `${s.name}/${scope}` }));
   }
   if (whole.length > 0) add(merged, await ctx.catalog.stats({ segments: whole }));
   return merged;

@@ -176,6 +176,8 @@ export class Storage {
       fallback: resilience?.fallback ?? { enabled: false, state: 'not configured' },
       encryption: encryptionAtRest(this.ctx),
       policies: Object.fromEntries(this.config.segments.map((s) => [s.name, this.policy.rulesOf(s.name)])),
+      // Each segment's upload rules are no secret: every client (the dashboard) shows them.
+      segments: this.config.segments.map(({ name, public: isPublic, allowedTypes, maxBytes, retentionDays }) => ({ name, public: isPublic, allowedTypes, maxBytes, retentionDays })),
       config: redactedConfig(this.ctx),
     };
   }

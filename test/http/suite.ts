@@ -43,6 +43,11 @@ export function describeHttpService(name: string, backend?: BackendFactory, envS
         expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
         expect(text).not.toContain(h.storage.config.jwtSecret!);
         expect(body.config).toBeUndefined();
+        // Segment rules are for everyone (the dashboard shows them); secrets and paths are not.
+        expect(body.segments.find((seg: { name: string }) => seg.name === 'videos')).toMatchObject({ public: true, allowedTypes: ['video/*', 'audio/*', 'image/*'] });
+        // Statistics name only what the caller may read: a guest sees the public segments.
+        const guestStats = await json(await fetch(`${h.url}/bucket/stats`));
+        expect(Object.keys(guestStats.segments).sort()).toEqual(h.storage.config.segments.filter((seg) => seg.public).map((seg) => seg.name).sort());
         const full = await json(await fetch(`${h.url}/storage/status`, { headers: auth(h.serviceToken) }));
         expect(full.config.backend).toBe(h.storage.config.backend);
         expect(JSON.stringify(full)).not.toContain(h.storage.config.jwtSecret!);

@@ -338,6 +338,21 @@ describe('the dashboard in Chromium', () => {
     await shot('signin-refused');
   });
 
+  it('shows a guest the public segments only, with their real rules; a sign-in link opened later in the tab signs in', { timeout: STEP_MS }, async () => {
+    await page.locator('#guest').click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
+    const tabs = page.getByRole('navigation', { name: 'Segments' }).getByRole('link');
+    await tabs.first().waitFor();
+    expect(await tabs.allTextContents()).toEqual(['videos (public)']);
+    await waitUntil(page, "document.body.textContent.includes('video/*, audio/*, image/*')");
+    expect(await page.locator('body').textContent()).not.toContain('up to 0 B');
+    // The link of a running session: its token is taken, and leaves the address bar.
+    await page.goto(`${service.url}/#token=${service.serviceToken}`);
+    await waitUntil(page, "document.querySelector('#account-name')?.textContent.includes('test-operator')");
+    expect(page.url()).not.toContain('token=');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+  });
+
   it('an operator signs back in and sees every user\'s files counted', { timeout: STEP_MS }, async () => {
     await service.storage.uploadContent('{"level":"info","msg":"render started","scene":1}\n{"level":"warn","msg":"slow frame","ms":48}\n', 'logs', 'render-01.ndjson', { contentType: 'application/x-ndjson' });
     await service.storage.uploadContent('INT. STUDIO - DAY\nA robot waves.\n', 'scripts', 'scene-01.txt', { contentType: 'text/plain' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeToken, homeFolder, isExpired, mayDelete, sessionFor } from '../../src/web/app/claims.js';
-import { formatBytes, previewKind } from '../../src/web/app/format.js';
+import { baseName, formatBytes, previewKind } from '../../src/web/app/format.js';
 import { MetricsHistory } from '../../src/web/app/metrics-history.js';
 import { filesRoute, groupPage, parseFilesRoute } from '../../src/web/app/paths.js';
 import type { OperationSummary, StoredObject } from '../../src/web/app/types.js';
@@ -82,6 +82,11 @@ describe('token claims', () => {
 });
 
 describe('formatting', () => {
+  it('shows bidirectional controls in names instead of letting them reorder the text', () => {
+    expect(baseName('uploads/rtl\u202egnp.exe')).toBe('rtl⟨U+202E⟩gnp.exe');
+    expect(baseName('a/plain name.txt')).toBe('plain name.txt');
+  });
+
   it('sizes in binary units', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(1023)).toBe('1023 B');

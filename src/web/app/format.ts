@@ -71,9 +71,19 @@ export function previewKind(contentType: string): PreviewKind {
 }
 
 /** The last part of a key: what a person calls the file. */
+/**
+ * The last part of a path, to show. Bidirectional controls (a right-to-left override makes
+ * `gnp.exe` read as `exe.png`) are shown as their code points instead of acting on the text.
+ */
 export function baseName(path: string): string {
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  return showBidiControls(trimmed.slice(trimmed.lastIndexOf('/') + 1));
+}
+
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
 }
 
 /** Encodes each part of a path for a URL, keeping the slashes. */

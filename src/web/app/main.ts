@@ -55,8 +55,14 @@ function signOut(message?: string): void {
 }
 
 /** Segments as configured (rules included); older services only name them in their stats. */
-function segmentsFrom(status: Status | undefined, stats: Stats | undefined): SegmentInfo[] {
-  if (status?.config?.segments?.length) return status.config.segments;
+/** A guest reads public segments only: the others are not theirs to browse. */
+function visibleTo(session: Session, list: SegmentInfo[]): SegmentInfo[] {
+  return session.token ? list : list.filter((s) => s.public);
+}
+
+function segmentsFrom(status: Status | undefined, stats: Stats | undefined, session: Session): SegmentInfo[] {
+  if (status?.segments?.length) return visibleTo(session, status.segments);
+  if (status?.config?.segments?.length) return visibleTo(session, status.config.segments);
   const policies = (status as { policies?: Record<string, { read?: string }> } | undefined)?.policies ?? {};
   return Object.keys(stats?.segments ?? {}).map((name) => ({
     name,
@@ -93,12 +99,12 @@ async function start(session: Session): Promise<void> {
     }
     notify(`The service is not answering properly: ${messageOf(err)}`, 'error');
   }
-  let segments = segmentsFrom(status, stats);
+  let segments = segmentsFrom(status, stats, session);
   const overview = new Overview(byId('overview-body'), api, POLL_MS, () => app?.view === 'overview');
   const files = new FileBrowser(byId('view-files'), {
     api,
     session,
-    segments: () => (segments = overview.segments?.length ? overview.segments : segments),
+    segments: () => (segments = overview.segments?.length ? visibleTo(session, overview.segments) : segments),
     onChanged: () => void overview.refresh(),
   });
   app = { session, overview, files };
@@ -108,6 +114,13 @@ async function start(session: Session): Promise<void> {
 }
 
 function route(): void {
+  // A sign-in link opened in a tab already showing the dashboard: its token is taken (and leaves
+  // the address bar) as on a fresh load, and replaces the session.
+  if (/^#token=/.test(location.hash)) {
+    app?.overview.stop();
+    app = null;
+    return boot();
+  }
   if (!app) return;
   const hash = location.hash;
   const view: View = hash.startsWith('#/files') ? 'files' : 'overview';

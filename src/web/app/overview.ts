@@ -162,6 +162,8 @@ export class Overview {
   private stats?: Stats;
   private perf?: Performance;
   private error?: string;
+  /** When the service last answered: figures shown after a failed refresh date from then. */
+  private answeredAt?: Date;
   private metric: 'bytes' | 'count' = 'bytes';
   private timer?: number;
 
@@ -192,7 +194,7 @@ export class Overview {
 
   /** Segment names in configuration order, for other views. */
   get segments() {
-    return this.status?.config?.segments;
+    return this.status?.segments ?? this.status?.config?.segments;
   }
 
   private async poll(full: boolean): Promise<void> {
@@ -207,6 +209,7 @@ export class Overview {
       this.status = status;
       this.stats = stats;
       this.error = undefined;
+      this.answeredAt = new Date();
     } catch (err) {
       this.error = messageOf(err);
     }
@@ -218,10 +221,15 @@ export class Overview {
     const focused = document.activeElement;
     const focusedId = focused && this.root.contains(focused) ? focused.id : '';
     const parts: Node[] = [];
-    if (this.error) parts.push(h('p', { class: 'banner banner-error', role: 'alert' }, `Could not refresh: ${this.error}`));
-    if (this.status) parts.push(h('div', { class: 'cards' }, ...statusCards(this.status)));
+    // Figures the service did not just confirm are marked as such: a green badge must not outlive its service.
+    const stale = this.error !== undefined && this.answeredAt !== undefined;
+    if (this.error) {
+      const since = stale ? ` The figures below are from its last answer, at ${this.answeredAt!.toLocaleTimeString()}.` : '';
+      parts.push(h('p', { class: 'banner banner-error', role: 'alert' }, `Could not refresh: ${this.error}.${since}`));
+    }
+    if (this.status) parts.push(h('div', { class: stale ? 'cards stale' : 'cards' }, ...statusCards(this.status)));
     if (this.stats) {
-      const order = this.status?.config?.segments?.map((s) => s.name) ?? [];
+      const order = this.segments?.map((s) => s.name) ?? [];
       parts.push(segmentsCard(this.stats, order, this.metric, (m) => {
         this.metric = m;
         this.render();

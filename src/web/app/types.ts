@@ -69,6 +69,8 @@ export interface Status {
   circuit: CircuitStatus | null;
   fallback: FallbackStatus | null;
   encryption?: { atRest?: string };
+  /** Every segment's rules, for every caller. */
+  segments?: SegmentInfo[];
   config?: { segments?: SegmentInfo[]; maxUploadBytes?: number };
 }
 
