@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeToken, homeFolder, isExpired, mayDelete, sessionFor } from '../../src/web/app/claims.js';
+import { type Session, decodeToken, homeFolder, isExpired, mayDelete, sessionFor, uploadFolder } from '../../src/web/app/claims.js';
 import { baseName, formatBytes, previewKind } from '../../src/web/app/format.js';
 import { MetricsHistory } from '../../src/web/app/metrics-history.js';
 import { filesRoute, groupPage, parseFilesRoute } from '../../src/web/app/paths.js';
@@ -82,6 +82,13 @@ describe('token claims', () => {
 });
 
 describe('formatting', () => {
+  it("says where a user's upload lands: their own folder, in public segments too", () => {
+    const alice = { token: 't', role: 'authenticated', sub: 'alice' } as Session;
+    expect(uploadFolder(alice, '')).toBe('alice/');
+    expect(uploadFolder(alice, 'alice/clips/')).toBe('alice/clips/');
+    expect(uploadFolder({ token: 't', role: 'service_role', sub: 'ops' } as Session, 'clips/')).toBe('clips/');
+  });
+
   it('shows bidirectional controls in names instead of letting them reorder the text', () => {
     expect(baseName('uploads/rtl\u202egnp.exe')).toBe('rtl⟨U+202E⟩gnp.exe');
     expect(baseName('a/plain name.txt')).toBe('plain name.txt');

@@ -55,6 +55,12 @@ export function homeFolder(session: Session, segmentIsPublic: boolean): string {
   return `${session.sub}/`;
 }
 
+/** Where files uploaded into `folder` land, as the service's policy places them: a user's into their own folder, in any segment. */
+export function uploadFolder(session: Session, folder: string): string {
+  if (session.role !== 'authenticated' || !session.sub || folder.startsWith(`${session.sub}/`)) return folder;
+  return `${session.sub}/${folder}`;
+}
+
 /** Mirrors the service's policy (src/auth/policy.ts) only to hide buttons that would fail; the service decides. */
 export function mayDelete(session: Session, filename: string): boolean {
   if (session.role === 'service_role') return true;

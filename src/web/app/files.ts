@@ -4,7 +4,7 @@ import { messageOf } from './feedback.js';
 import { baseName, formatBytes, formatCount, formatDate, previewKind } from './format.js';
 import { type IconName, icon } from './icons.js';
 import { deleteWithConfirmation, openPreview } from './preview.js';
-import { type Session, homeFolder, mayDelete, mayUpload } from './claims.js';
+import { type Session, homeFolder, mayDelete, mayUpload, uploadFolder } from './claims.js';
 import { filesRoute, groupPage } from './paths.js';
 import { copyLink, download } from './share.js';
 import type { SegmentInfo, StoredObject } from './types.js';
@@ -210,7 +210,7 @@ export class FileBrowser {
     this.crumbs.replaceChildren(...trail);
     const canUpload = mayUpload(this.deps.session);
     this.drop.hidden = !canUpload;
-    this.dropTarget.replaceChildren('Drop files here to upload to ', h('strong', {}, `${this.segment}/${this.folder}`), ', or');
+    this.dropTarget.replaceChildren('Drop files here to upload to ', h('strong', {}, `${this.segment}/${uploadFolder(this.deps.session, this.folder)}`), ', or');
   }
 
   async load(): Promise<void> {
