@@ -62,7 +62,7 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
   // goes through the service (uploadUrl), which writes the new version aside and swaps it in
   // only once it passed every check. A direct PUT is create-only in the store itself; it is not
   // offered for a key that exists, and a POST policy (which cannot be create-only) never is.
-  if (req.direct !== false && ctx.backend.capabilities.presign && !(await exists(ctx, plan.parsed.key))) {
+  if (req.direct !== false && ctx.backend.capabilities.presign && (await absent(ctx, plan.parsed.key))) {
     const expiresIn = ctx.config.uploadTokenTtlSeconds;
     const marker = ctx.backend.capabilities.presignGrant ? { grant: grantMarker(token) } : {};
     grant.direct = await ctx.backend.presign(plan.parsed.key, { method: 'PUT', expiresIn, contentType: plan.contentType, maxBytes, createOnly: true, ...marker });
@@ -70,13 +70,16 @@ export async function createUploadGrant(ctx: ServiceContext, req: GrantRequest):
   return grant;
 }
 
-async function exists(ctx: ServiceContext, key: string): Promise<boolean> {
+/**
+ * Whether the key is known to be free. A backend that cannot say (an outage) gets no direct
+ * upload: the grant still works through the service, whose writes survive outages (fallback).
+ */
+async function absent(ctx: ServiceContext, key: string): Promise<boolean> {
   try {
     await ctx.backend.head(key);
-    return true;
+    return false;
   } catch (err) {
-    if (err instanceof StorageError && err.code === 'NotFound') return false;
-    throw err;
+    return err instanceof StorageError && err.code === 'NotFound';
   }
 }
 

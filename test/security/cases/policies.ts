@@ -26,7 +26,7 @@ export const policyCases: Case[] = [
       const res = await fetch(c.url('/bucket/stats'), { headers: bearer(c.bob) });
       const stats = (await res.clone().json()) as { segments: Record<string, { count: number; bytes: number }> };
       if (stats.segments.uploads!.count !== 1 || stats.segments.uploads!.bytes !== c.bobFile.size) throw new Error(`Bob sees ${JSON.stringify(stats.segments.uploads)} in uploads`);
-      if (stats.segments.logs!.count !== 0) throw new Error('Bob sees the service-only logs');
+      if (stats.segments.logs !== undefined) throw new Error('Bob sees the service-only logs named in his statistics');
       return res;
     },
   },
@@ -36,7 +36,7 @@ export const policyCases: Case[] = [
     send: async (c) => {
       const res = await fetch(c.url('/observability/performance'));
       const perf = (await res.clone().json()) as { utilisation: { segments: Record<string, { count: number }> } };
-      if (perf.utilisation.segments.uploads!.count !== 0) throw new Error('anonymous callers see the size of private uploads');
+      if ((perf.utilisation.segments.uploads?.count ?? 0) !== 0) throw new Error('anonymous callers see the size of private uploads');
       return res;
     },
   },
