@@ -45,6 +45,14 @@ export function errorBody(err: StorageError) {
   return { error: { code: err.code, message: err.message } };
 }
 
+/**
+ * Whether an error answer ends the connection: whatever is left of an unread body is not read,
+ * and the bytes of a body that gave no length cannot be told from a next request.
+ */
+export function closesConnection(request: FastifyRequest, thrown: unknown): boolean {
+  return !request.raw.complete || isStorageError(thrown, 'LengthRequired');
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown) {
   const err = publicError(thrown);
   const status = statusOf(err.code);
@@ -60,9 +68,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   if (err.code === 'Unauthenticated' || err.code === 'InvalidToken') reply.header('www-authenticate', 'Bearer');
   // An error is about this request only: no cache keeps it (a public object's headers said public).
   reply.header('cache-control', 'no-store');
-  // Whatever is left of an unread body is not read, and bytes of a body that gave no length cannot
-  // be told from a next request: the connection closes after the answer.
-  if (!request.raw.complete || err.code === 'LengthRequired') reply.header('connection', 'close');
+  if (closesConnection(request, err)) reply.header('connection', 'close');
   reply.removeHeader('content-disposition');
   reply.removeHeader('content-length');
   reply.removeHeader('etag');

@@ -1,5 +1,6 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { inFlight } from './in-flight.js';
 
 /**
  * Makes `server.closeIdleConnections()` — called by `server.close()`, by Fastify on close, and
@@ -11,8 +12,8 @@ import type { Socket } from 'node:net';
  * as the server exists.
  */
 export function spareResponsesInProgress(server: Server): void {
+  const answering = inFlight(server);
   const sockets = new Set<Socket>();
-  const busy = new Map<Socket, number>();
   /** Bytes a socket had read when it last fell idle: more since means a request is arriving. */
   const readWhenIdle = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
@@ -20,26 +21,16 @@ export function spareResponsesInProgress(server: Server): void {
     readWhenIdle.set(socket, 0);
     socket.once('close', () => {
       sockets.delete(socket);
-      busy.delete(socket);
       readWhenIdle.delete(socket);
     });
   });
-  server.on('request', (req: { socket: Socket }, res: ServerResponse) => {
-    const socket = req.socket;
-    busy.set(socket, (busy.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const left = (busy.get(socket) ?? 1) - 1;
-      if (left > 0) busy.set(socket, left);
-      else {
-        busy.delete(socket);
-        readWhenIdle.set(socket, socket.bytesRead);
-      }
-    });
+  answering.onIdle((socket) => {
+    if (readWhenIdle.has(socket as Socket)) readWhenIdle.set(socket as Socket, (socket as Socket).bytesRead);
   });
   server.closeIdleConnections = () => {
     for (const socket of sockets) {
       // Spared: a response in progress, or the first bytes of a next request (as Node spares a request being parsed).
-      if (busy.has(socket) || socket.bytesRead > (readWhenIdle.get(socket) ?? 0)) continue;
+      if (answering.of(socket).length > 0 || socket.bytesRead > (readWhenIdle.get(socket) ?? 0)) continue;
       socket.destroy();
     }
   };

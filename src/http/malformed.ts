@@ -1,11 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { StorageError } from '../core/errors.js';
 import { errorBody, statusOf } from './errors.js';
+import { inFlight } from './in-flight.js';
 import { SUPABASE_PREFIX } from './routes/supabase/index.js';
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /**
  * Requests Node's parser cannot take (bad framing, headers too large or too slow) get our JSON
@@ -15,14 +13,7 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Time
  */
 export function refuseMalformedRequests(app: FastifyInstance): void {
   const server = app.server;
-  // Requests that arrived whole and are still being answered, per connection (see clientError).
-  const answering = new WeakMap<Duplex, Map<IncomingMessage, ServerResponse>>();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    let requests = answering.get(req.socket);
-    if (!requests) answering.set(req.socket, (requests = new Map()));
-    requests.set(req, res);
-    res.once('close', () => requests.delete(req));
-  });
+  const answering = inFlight(server);
 
   // Malformed HTTP (e.g. Content-Length with Transfer-Encoding) never reaches a route.
   server.removeAllListeners('clientError');
@@ -37,16 +28,16 @@ export function refuseMalformedRequests(app: FastifyInstance): void {
     const code = statusOf(refusal.code);
     // The Supabase-compatible API answers in its own error shape, even here: the request is the
     // one whose body broke, if any, else the one whose head is in the bad bytes.
-    const inFlight = [...(answering.get(socket) ?? [])];
-    const broken = inFlight.find(([req]) => !req.complete)?.[0];
+    const requests = answering.of(socket);
+    const broken = requests.find(([req]) => !req.complete)?.[0];
     const requestLine = broken ? `${broken.method} ${broken.url}` : ((err as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 256) ?? '');
     const supabase = new RegExp(`^[A-Z]+ ${SUPABASE_PREFIX}[/?\\s]`).test(requestLine);
-    const body = JSON.stringify(supabase ? { statusCode: String(code), error: REASONS[code], message: refusal.message, code: 'InvalidRequest' } : errorBody(refusal));
-    const answer = `HTTP/1.1 ${code} ${REASONS[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+    const body = JSON.stringify(supabase ? { statusCode: String(code), error: STATUS_CODES[code], message: refusal.message, code: 'InvalidRequest' } : errorBody(refusal));
+    const answer = `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
     // Bytes that follow a whole request on the same connection (pipelined, or a body longer than
     // its Content-Length) are another request: the earlier ones are answered first, then this one.
     // A request whose own body broke (req.complete false) is the malformed one: answered now.
-    const earlier = inFlight.filter(([req]) => req.complete).map(([, res]) => res);
+    const earlier = requests.filter(([req]) => req.complete).map(([, res]) => res);
     if (earlier.length === 0) return socket.end(answer);
     let waiting = earlier.length;
     const answered = () => {

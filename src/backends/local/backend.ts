@@ -26,7 +26,7 @@ import { describeListed } from './describe-listed.js';
 import { fromFsError } from './fs-errors.js';
 import { listKeys } from './list.js';
 import { makeSidecar, objectInfo } from './metadata.js';
-import { INTERNAL_DIR, assertNoSymlinks, checkPartLengths, confinedJoin, tempName } from './paths.js';
+import { INTERNAL_DIR, assertNoSymlinks, confinedJoin, tempName } from './paths.js';
 import { openVersion, peekVersion } from './read.js';
 import { readAhead } from './read-ahead.js';
 import { removeObject } from './remove.js';
@@ -57,9 +57,9 @@ export class LocalBackend implements Backend {
     this.capabilities = Object.freeze({ ...NO_CAPABILITIES, conditionalWrite: true, atomicMove: true, serverSideEncryption: ctx.cipher !== undefined });
   }
 
-  /** The one choke point for keys: the shared rules, plus what a local file name can hold. */
+  /** The one choke point for keys: the shared rules, with parts bounded to a file name (index.ts). */
   private parse(key: string): ParsedKey {
-    return checkPartLengths(this.ctx.keys.parse(key));
+    return this.ctx.keys.parse(key);
   }
 
   /** Real path of the bucket root. */

@@ -1,13 +1,14 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { type KeyRules, defaultKeyRules } from '../../core/keys.js';
+import { KeyRules, defaultKeyRules } from '../../core/keys.js';
 import { LocalBackend } from './backend.js';
 import { fromFsError } from './fs-errors.js';
 import { LocalCipher } from './encryption.js';
 import { KeyLock } from './key-lock.js';
 import { checkKeyMarker } from './key-marker.js';
 import { createLayout, sweepTemps } from './startup.js';
+import { MAX_PART_BYTES } from './paths.js';
 
 export { LocalBackend } from './backend.js';
 
@@ -29,7 +30,8 @@ export async function createLocalBackend(opts: LocalBackendOptions): Promise<Loc
   if (typeof opts?.root !== 'string' || opts.root.trim() === '') {
     throw new StorageError('ConfigInvalid', 'BHIV_BUCKET_PATH: expected the path of the bucket folder');
   }
-  const keys = opts.keys ?? defaultKeyRules;
+  // A key part is a file name here: the shared rules, bounded to what a name can hold.
+  const keys = new KeyRules((opts.keys ?? defaultKeyRules).segments, { maxPartBytes: MAX_PART_BYTES });
   const cipher = opts.encryptionKey ? new LocalCipher(opts.encryptionKey) : undefined;
   let root: string;
   try {

@@ -205,13 +205,13 @@ export function objectInfo(key: string, sidecar: Sidecar, st: Pick<Stats, 'mtime
   };
 }
 
-/** Checks caller-supplied metadata: a flat record of strings. */
 /**
  * User metadata travels in the sidecar, read on every head, get and list: it is bounded (S3
  * itself keeps 2 KB) so no object can make those reads slow, and names are real names.
  */
 export const METADATA_MAX_BYTES = 8 * 1024;
 
+/** Checks caller-supplied metadata: a flat record of strings, within the bound. */
 export function checkMetadata(metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { type ParsedKey, RESERVED_PART_PREFIX } from '../../core/keys.js';
+import { RESERVED_PART_PREFIX } from '../../core/keys.js';
 
 /** The backend's own folder inside the root: sidecars, the catalog, probes. Never a segment. */
 export const INTERNAL_DIR = '.bucketgate';
@@ -44,15 +44,6 @@ export function assertNoSymlinksSync(dir: string): void {
  * checked against this before any I/O, so a long part fails at once instead of after the upload.
  */
 export const MAX_PART_BYTES = 250;
-
-export function checkPartLengths(parsed: ParsedKey): ParsedKey {
-  for (const part of parsed.parts) {
-    if (Buffer.byteLength(part, 'utf8') > MAX_PART_BYTES) {
-      throw new StorageError('InvalidKey', `a part of ${parsed.key.slice(0, 80)}… is longer than the ${MAX_PART_BYTES} bytes a local file name can hold`);
-    }
-  }
-  return parsed;
-}
 
 /**
  * This process's run: with the pid it tells our own temps (in flight, maybe another backend's on

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, StorageError } from '../../../core/errors.js';
-import { publicError } from '../../errors.js';
+import { closesConnection, publicError } from '../../errors.js';
 
 /**
  * Supabase Storage's error answers: a JSON body `{ statusCode, error, message, code }` whose
@@ -74,8 +74,7 @@ export function sendSupabaseError(request: FastifyRequest, reply: FastifyReply, 
     return;
   }
   for (const name of ['content-disposition', 'content-length', 'etag', 'last-modified', 'content-range', 'accept-ranges', 'cache-control']) reply.removeHeader(name);
-  // The rest of an unread body is not read, nor can a body that gave no length be told from a next request.
-  if (!request.raw.complete || (thrown instanceof StorageError && thrown.code === 'LengthRequired')) reply.header('connection', 'close');
+  if (closesConnection(request, thrown)) reply.header('connection', 'close');
   if (body.code === 'InvalidRange' && thrown instanceof StorageError && typeof thrown.details?.size === 'number') {
     reply.header('content-range', `bytes */${thrown.details.size}`);
   }
